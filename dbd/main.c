@@ -1,0 +1,395 @@
+/* lanyard-dbd: the OVSDB server for the Open_vSwitch database. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "dbd-db.h"
+#include "ds.h"
+#include "ovsdb-error.h"
+#include "ovsdb-schema.h"
+#include "ovsdb-txn.h"
+#include "ovsdb.h"
+#include "poll-loop.h"
+#include "remotes.h"
+#include "schemas.h"
+#include "server.h"
+#include "unixctl.h"
+#include "util.h"
+#include "vlog.h"
+
+VLOG_DEFINE_THIS_MODULE(dbd);
+
+struct dbd_ctx {
+    struct dbd_server *server;
+    struct dbd_remotes *remotes;
+    bool exiting;
+};
+
+static void
+usage(void)
+{
+    printf("%s: Open vSwitch-compatible database server (Lanyard)\n"
+           "usage: %s [OPTIONS] [DBFILE]\n"
+           "DBFILE defaults to %s/conf.db and is created with the built-in\n"
+           "Open_vSwitch schema if it does not exist.\n\n"
+           "Remotes:\n"
+           "  --remote=REMOTE         punix:PATH, ptcp:PORT[:IP], pssl:PORT[:IP],\n"
+           "                          unix:PATH, tcp:IP:PORT, ssl:IP:PORT, or\n"
+           "                          db:DB,TABLE,COLUMN (may be repeated)\n"
+           "SSL:\n"
+           "  -p, --private-key=FILE  private key (file or db:DB,TABLE,COLUMN)\n"
+           "  -c, --certificate=FILE  certificate for the private key\n"
+           "  -C, --ca-cert=FILE      CA certificate to verify peers\n"
+           "  --bootstrap-ca-cert=FILE  same as --ca-cert\n\n"
+           "Daemon:\n",
+           program_name(), program_name(), LANYARD_DBDIR);
+    daemon_usage();
+    printf("\nOther:\n"
+           "  -h, --help              display this help message\n"
+           "  -V, --version           display version information\n");
+    exit(0);
+}
+
+static char *
+parse_options(int argc, char *argv[], struct dbd_remotes *remotes)
+{
+    enum {
+        OPT_REMOTE = 0x2000,
+        OPT_BOOTSTRAP_CA_CERT,
+    };
+    static const struct option long_options[] = {
+        DAEMON_LONG_OPTIONS,
+        {"remote", required_argument, NULL, OPT_REMOTE},
+        {"private-key", required_argument, NULL, 'p'},
+        {"certificate", required_argument, NULL, 'c'},
+        {"ca-cert", required_argument, NULL, 'C'},
+        {"bootstrap-ca-cert", required_argument, NULL, OPT_BOOTSTRAP_CA_CERT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *key = NULL, *cert = NULL, *ca = NULL;
+
+    for (;;) {
+        int c = getopt_long(argc, argv, DAEMON_SHORT_OPTIONS "p:c:C:hV",
+                            long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        if (daemon_handle_option(c, optarg)) {
+            continue;
+        }
+        switch (c) {
+        case OPT_REMOTE: {
+            char *error = dbd_remotes_add(remotes, optarg);
+            if (error) {
+                fatal("%s", error);
+            }
+            break;
+        }
+        case 'p':
+            key = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'C':
+        case OPT_BOOTSTRAP_CA_CERT:
+            ca = optarg;
+            break;
+        case 'h':
+            usage();
+            break;
+        case 'V':
+            printf("%s (Lanyard) %s\n", program_name(), LANYARD_VERSION);
+            exit(0);
+        default:
+            fprintf(stderr, "Try `%s --help' for more information.\n",
+                    program_name());
+            exit(1);
+        }
+    }
+    dbd_remotes_set_ssl(remotes, key, cert, ca);
+
+    if (argc - optind > 1) {
+        fatal("only one database file may be served (got %d)", argc - optind);
+    }
+    return optind < argc ? xstrdup(argv[optind])
+                         : xasprintf("%s/conf.db", LANYARD_DBDIR);
+}
+
+/* --- The _Server database --- */
+
+static struct dbd_db *
+create_server_db(struct dbd_server *server)
+{
+    struct ovsdb_schema *schema;
+    json_t *json = json_loads(lanyard_server_schema, 0, NULL);
+    struct ovsdb_error *error = json ? ovsdb_schema_from_json(json, &schema)
+                                     : ovsdb_error("internal error", "bad JSON");
+    json_decref(json);
+    if (error) {
+        fatal("built-in _Server schema: %s", ovsdb_error_to_string(error));
+    }
+    struct dbd_db *sdb = dbd_db_create_memory(schema, true);
+
+    json_t *ops = json_array();
+    for (size_t i = 0; i < dbd_server_n_dbs(server); i++) {
+        struct dbd_db *db = dbd_server_get_db(server, i);
+        json_t *s = ovsdb_schema_to_json(ovsdb_get_schema(dbd_db_ovsdb(db)));
+        char *text = json_dumps(s, JSON_COMPACT);
+        json_decref(s);
+        json_array_append_new(ops, json_pack(
+            "{s:s,s:s,s:{s:s,s:s,s:b,s:b,s:s}}",
+            "op", "insert", "table", "Database", "row",
+            "name", dbd_db_name(db), "model", "standalone",
+            "connected", 1, "leader", 1, "schema", text));
+        free(text);
+    }
+    /* _Server describes itself too, without a schema (as ovsdb-server). */
+    json_array_append_new(ops, json_pack(
+        "{s:s,s:s,s:{s:s,s:s,s:b,s:b}}",
+        "op", "insert", "table", "Database", "row",
+        "name", "_Server", "model", "standalone", "connected", 1, "leader", 1));
+
+    struct ovsdb_exec_ctx ctx = { 0 };
+    long long deadline;
+    json_t *result;
+    struct ovsdb_txn *txn;
+    ovsdb_execute(dbd_db_ovsdb(sdb), ops, &ctx, time_msec(), &deadline,
+                  &result, &txn);
+    if (!txn) {
+        char *text = json_dumps(result, 0);
+        fatal("could not populate _Server: %s", text);
+    }
+    ovsdb_txn_commit(txn);
+    ovsdb_txn_destroy(txn);
+    json_decref(result);
+    json_decref(ops);
+    return sdb;
+}
+
+/* --- Control commands --- */
+
+static void
+cmd_exit(struct unixctl_conn *conn, int argc, const char *argv[], void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    (void) argv;
+    ctx->exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+cmd_compact(struct unixctl_conn *conn, int argc, const char *argv[], void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    struct ds errors = DS_EMPTY_INITIALIZER;
+    bool found = false;
+
+    for (size_t i = 0; i < dbd_server_n_dbs(ctx->server); i++) {
+        struct dbd_db *db = dbd_server_get_db(ctx->server, i);
+        if ((argc > 1 && strcmp(argv[1], dbd_db_name(db)))
+            || !dbd_db_file_name(db)) {
+            found |= argc > 1 && !strcmp(argv[1], dbd_db_name(db));
+            continue;
+        }
+        found = true;
+        VLOG_INFO("compacting %s database by user request", dbd_db_name(db));
+        char *error = dbd_db_compact(db);
+        if (error) {
+            ds_put_format(&errors, "%s\n", error);
+            free(error);
+        }
+    }
+    if (!found) {
+        unixctl_command_reply_error(conn, "no database by that name");
+    } else if (errors.length) {
+        unixctl_command_reply_error(conn, ds_cstr(&errors));
+    } else {
+        unixctl_command_reply(conn, NULL);
+    }
+    ds_destroy(&errors);
+}
+
+static void
+cmd_list_remotes(struct unixctl_conn *conn, int argc, const char *argv[],
+                 void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    (void) argc;
+    (void) argv;
+    dbd_remotes_list(ctx->remotes, &out);
+    unixctl_command_reply(conn, ds_cstr(&out));
+    ds_destroy(&out);
+}
+
+static void
+cmd_add_remote(struct unixctl_conn *conn, int argc, const char *argv[],
+               void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    char *error = dbd_remotes_add(ctx->remotes, argv[1]);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return;
+    }
+    dbd_remotes_reconfigure(ctx->remotes);
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+cmd_remove_remote(struct unixctl_conn *conn, int argc, const char *argv[],
+                  void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    if (!dbd_remotes_remove(ctx->remotes, argv[1])) {
+        unixctl_command_reply_error(conn, "can't find remote");
+        return;
+    }
+    dbd_remotes_reconfigure(ctx->remotes);
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+cmd_list_dbs(struct unixctl_conn *conn, int argc, const char *argv[],
+             void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    (void) argc;
+    (void) argv;
+    for (size_t i = 0; i < dbd_server_n_dbs(ctx->server); i++) {
+        ds_put_format(&out, "%s\n", dbd_db_name(dbd_server_get_db(ctx->server, i)));
+    }
+    unixctl_command_reply(conn, ds_cstr(&out));
+    ds_destroy(&out);
+}
+
+static void
+cmd_storage_status(struct unixctl_conn *conn, int argc, const char *argv[],
+                   void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    if (!dbd_server_find_db(ctx->server, argv[1])) {
+        unixctl_command_reply_error(conn, "Failed to find the database.");
+        return;
+    }
+    unixctl_command_reply(conn, "status: ok");
+}
+
+static void
+cmd_memory_show(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    (void) argc;
+    (void) argv;
+    dbd_server_get_memory_usage(ctx->server, &out);
+    unixctl_command_reply(conn, ds_cstr(&out));
+    ds_destroy(&out);
+}
+
+static void
+register_commands(struct dbd_ctx *ctx)
+{
+    unixctl_command_register("exit", "", 0, 0, cmd_exit, ctx);
+    unixctl_command_register("ovsdb-server/compact", "[DB]", 0, 1,
+                             cmd_compact, ctx);
+    unixctl_command_register("ovsdb-server/list-remotes", "", 0, 0,
+                             cmd_list_remotes, ctx);
+    unixctl_command_register("ovsdb-server/add-remote", "REMOTE", 1, 1,
+                             cmd_add_remote, ctx);
+    unixctl_command_register("ovsdb-server/remove-remote", "REMOTE", 1, 1,
+                             cmd_remove_remote, ctx);
+    unixctl_command_register("ovsdb-server/list-dbs", "", 0, 0,
+                             cmd_list_dbs, ctx);
+    unixctl_command_register("ovsdb-server/get-db-storage-status", "DB", 1, 1,
+                             cmd_storage_status, ctx);
+    unixctl_command_register("memory/show", "", 0, 0, cmd_memory_show, ctx);
+    vlog_register_unixctl();
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct dbd_ctx ctx = { 0 };
+
+    set_program_name(argv[0]);
+    ctx.server = dbd_server_create();
+    ctx.remotes = dbd_remotes_create(ctx.server);
+    char *file_name = parse_options(argc, argv, ctx.remotes);
+
+    daemonize_start();
+
+    struct dbd_db *db;
+    char *error = dbd_db_open(file_name, &db);
+    if (error) {
+        VLOG_ERR("%s", error);
+        fatal("%s", error);
+    }
+    dbd_server_add_db(ctx.server, db);
+    struct dbd_db *server_db = create_server_db(ctx.server);
+    dbd_server_add_db(ctx.server, server_db);
+
+    struct unixctl_server *unixctl;
+    int retval = unixctl_server_create(daemon_get_unixctl_path(), &unixctl);
+    if (retval) {
+        fatal_errno(retval, "could not create control socket");
+    }
+    register_commands(&ctx);
+    dbd_remotes_reconfigure(ctx.remotes);
+
+    daemonize_complete();
+    daemon_signals_init();
+    VLOG_INFO("%s (Lanyard) %s serving %s", program_name(), LANYARD_VERSION,
+              file_name);
+
+    while (!ctx.exiting && !daemon_should_exit()) {
+        unixctl_server_run(unixctl);
+        dbd_remotes_run(ctx.remotes);
+        if (dbd_server_run(ctx.server)) {
+            dbd_remotes_reconfigure(ctx.remotes);
+        }
+        long long now = time_msec();
+        if (dbd_db_should_compact(db, now)) {
+            VLOG_INFO("%s: compacting automatically", file_name);
+            char *cerror = dbd_db_compact(db);
+            if (cerror) {
+                VLOG_WARN("%s", cerror);
+                free(cerror);
+            }
+        }
+        if (ctx.exiting) {
+            break;
+        }
+        unixctl_server_wait(unixctl);
+        dbd_remotes_wait(ctx.remotes);
+        dbd_server_wait(ctx.server);
+        poll_timer_wait(60 * 1000);     /* Periodic compaction check. */
+        daemon_signals_wait();
+        poll_block();
+        daemon_signals_run();
+    }
+
+    /* Let the "exit" reply reach its client. */
+    unixctl_server_run(unixctl);
+    unixctl_server_destroy(unixctl);
+    dbd_remotes_destroy(ctx.remotes);
+    dbd_server_destroy(ctx.server);
+    dbd_db_close(server_db);
+    dbd_db_close(db);
+    free(file_name);
+    VLOG_INFO("exiting");
+    return 0;
+}
