@@ -39,8 +39,13 @@ check-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1 \
 	    meson test -C $(ASAN_BUILD) --print-errorlogs --no-rebuild
 
+# Python suites: OVSDB interop with real OVS peers, vsctl differential tests,
+# namespace scenarios.  Run from Debian's python (see PYTHON above).
+PY_SUITES = $(wildcard tests/interop tests/vsctl tests/scenarios)
+
 check-interop: build
-	LANYARD_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -p no:cacheprovider tests/interop
+	LANYARD_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -p no:cacheprovider \
+	    $(PY_SUITES)
 
 # The whole suite: unit tests and fuzz-corpus replays (GCC build and the
 # Clang ASan+UBSan build), then the interop and namespace scenarios.
