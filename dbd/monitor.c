@@ -256,7 +256,9 @@ column_diff_json(const struct ovsdb_column_schema *cs,
                  const struct ovsdb_datum *old, const struct ovsdb_datum *new)
 {
     const struct ovsdb_type *type = &cs->type;
-    if (ovsdb_type_is_scalar(type)) {
+    /* Scalars and optional scalars (a set of at most one) carry the new
+     * value itself, as ovsdb-server sends them: 5 -> 6 is 6, not [5,6]. */
+    if (!ovsdb_type_is_map(type) && type->n_max == 1) {
         return ovsdb_datum_to_json(new, type);
     }
 
