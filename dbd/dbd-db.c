@@ -260,8 +260,9 @@ dbd_db_compact(struct dbd_db *db)
     char *msg = NULL;
     error = dblog_replace_start(db->log, &new, &msg);
     if (error) {
-        char *full = xasprintf("%s: compaction failed: %s", db->file_name,
-                               msg ? msg : strerror(error));
+        char *full = msg ? xasprintf("compaction failed: %s", msg)
+                         : xasprintf("%s: compaction failed: %s",
+                                     db->file_name, strerror(error));
         free(msg);
         return full;
     }

@@ -1,0 +1,900 @@
+#include "bridge.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dp.h"
+#include "ds.h"
+#include "hash.h"
+#include "hmap.h"
+#include "ovsdb-data.h"
+#include "ovsdb-schema.h"
+#include "ovsdb.h"
+#include "poll-loop.h"
+#include "replica.h"
+#include "util.h"
+#include "vlog.h"
+
+VLOG_DEFINE_THIS_MODULE(bridge);
+
+#define STATS_INTERVAL_MSEC 5000
+
+/* One datapath port, i.e. one Interface row that is configured. */
+struct iface {
+    struct hmap_node name_node;     /* In bridges.ifaces, by name. */
+    struct hmap_node uuid_node;     /* In bridges.by_uuid, by iface uuid. */
+    struct hmap_node port_node;     /* In bridges.by_port, by port uuid. */
+    char *name;
+    struct uuid uuid, port_uuid;
+    char *config;                   /* Everything but VLANs, as text. */
+    char *vlan_config;
+    bool in_dp;
+    uint32_t ofport;
+    char *error;                    /* Why it is not in the datapath. */
+    char *status;                   /* Last status written, as JSON text. */
+    char *stats;                    /* Last statistics written. */
+};
+
+/* Where a Port row belongs (from the Bridge rows' "ports" sets). */
+struct port_home {
+    struct hmap_node node;          /* In bridges.homes, by port uuid. */
+    struct uuid uuid;
+    char *bridge;
+};
+
+struct bridge {
+    struct hmap_node node;          /* In bridges.bridges, by uuid. */
+    struct uuid uuid;
+    char *name;
+    struct uuid *ports;             /* Sorted, as in the datum. */
+    unsigned int n_ports;
+    char *settings;                 /* flood_vlans and MAC table settings. */
+};
+
+struct bridges {
+    struct dp *dp;
+    struct replica *replica;
+    struct hmap bridges;
+    struct hmap homes;
+    struct hmap ifaces, by_uuid, by_port;
+    long long next_stats;
+    long long cur_cfg;              /* Last cur_cfg we wrote, or -1. */
+    int sock;                       /* For netdev ioctls. */
+};
+
+/* --- Reading rows --- */
+
+static const struct ovsdb_datum *
+col(const struct ovsdb_row *row, const char *name,
+    const struct ovsdb_type **typep)
+{
+    const struct ovsdb_column_schema *cs =
+        ovsdb_table_schema_find_column(row->table->schema, name);
+    if (!cs) {
+        return NULL;
+    }
+    if (typep) {
+        *typep = &cs->type;
+    }
+    return &row->columns[cs->index];
+}
+
+static const char *
+col_string(const struct ovsdb_row *row, const char *name)
+{
+    const struct ovsdb_datum *d = col(row, name, NULL);
+    return d && d->n ? d->keys[0].string : "";
+}
+
+static long long
+col_int(const struct ovsdb_row *row, const char *name, long long dflt)
+{
+    const struct ovsdb_datum *d = col(row, name, NULL);
+    return d && d->n ? d->keys[0].integer : dflt;
+}
+
+static const char *
+col_map_get(const struct ovsdb_row *row, const char *name, const char *key)
+{
+    const struct ovsdb_datum *d = col(row, name, NULL);
+    for (unsigned int i = 0; d && i < d->n; i++) {
+        if (!strcmp(d->keys[i].string, key)) {
+            return d->values[i].string;
+        }
+    }
+    return NULL;
+}
+
+static const struct ovsdb_row *
+find_row(const struct bridges *b, const char *table, const struct uuid *uuid)
+{
+    struct ovsdb *db = replica_get_db(b->replica);
+    const struct ovsdb_table *t = db ? ovsdb_find_table(db, table) : NULL;
+    return t ? ovsdb_table_find_row(t, uuid) : NULL;
+}
+
+/* --- Bookkeeping --- */
+
+static struct bridge *
+bridge_find(const struct bridges *b, const struct uuid *uuid)
+{
+    struct bridge *br;
+    HMAP_FOR_EACH_WITH_HASH (br, node, uuid_hash(uuid), &b->bridges) {
+        if (uuid_equals(&br->uuid, uuid)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+static struct port_home *
+home_find(const struct bridges *b, const struct uuid *uuid)
+{
+    struct port_home *h;
+    HMAP_FOR_EACH_WITH_HASH (h, node, uuid_hash(uuid), &b->homes) {
+        if (uuid_equals(&h->uuid, uuid)) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+static struct iface *
+iface_find_name(const struct bridges *b, const char *name)
+{
+    struct iface *i;
+    HMAP_FOR_EACH_WITH_HASH (i, name_node, hash_string(name, 0), &b->ifaces) {
+        if (!strcmp(i->name, name)) {
+            return i;
+        }
+    }
+    return NULL;
+}
+
+static struct iface *
+iface_find_uuid(const struct bridges *b, const struct uuid *uuid)
+{
+    struct iface *i;
+    HMAP_FOR_EACH_WITH_HASH (i, uuid_node, uuid_hash(uuid), &b->by_uuid) {
+        if (uuid_equals(&i->uuid, uuid)) {
+            return i;
+        }
+    }
+    return NULL;
+}
+
+/* A set of uuids to look at in this round. */
+struct uuid_set {
+    struct hmap map;
+};
+
+struct uuid_node {
+    struct hmap_node node;
+    struct uuid uuid;
+};
+
+static void
+uuid_set_add(struct uuid_set *s, const struct uuid *uuid)
+{
+    struct uuid_node *n;
+    HMAP_FOR_EACH_WITH_HASH (n, node, uuid_hash(uuid), &s->map) {
+        if (uuid_equals(&n->uuid, uuid)) {
+            return;
+        }
+    }
+    n = xmalloc(sizeof *n);
+    n->uuid = *uuid;
+    hmap_insert(&s->map, &n->node, uuid_hash(uuid));
+}
+
+static void
+uuid_set_destroy(struct uuid_set *s)
+{
+    struct uuid_node *n;
+    HMAP_FOR_EACH_POP (n, node, &s->map) {
+        free(n);
+    }
+    hmap_destroy(&s->map);
+}
+
+/* --- Bridges --- */
+
+static char *
+bridge_settings(const struct ovsdb_row *row)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const struct ovsdb_datum *fv = col(row, "flood_vlans", NULL);
+    for (unsigned int i = 0; fv && i < fv->n; i++) {
+        ds_put_format(&s, "%lld,", fv->keys[i].integer);
+    }
+    const char *size = col_map_get(row, "other_config", "mac-table-size");
+    const char *aging = col_map_get(row, "other_config", "mac-aging-time");
+    ds_put_format(&s, "|%s|%s", size ? size : "", aging ? aging : "");
+    return ds_steal_cstr(&s);
+}
+
+static void
+bridge_apply_settings(struct bridges *b, struct bridge *br,
+                      const struct ovsdb_row *row)
+{
+    char *settings = bridge_settings(row);
+    if (br->settings && !strcmp(settings, br->settings)) {
+        free(settings);
+        return;
+    }
+    free(br->settings);
+    br->settings = settings;
+
+    const struct ovsdb_datum *fv = col(row, "flood_vlans", NULL);
+    uint16_t *vids = xcalloc(fv ? fv->n + 1 : 1, sizeof *vids);
+    for (unsigned int i = 0; fv && i < fv->n; i++) {
+        vids[i] = (uint16_t) fv->keys[i].integer;
+    }
+    dp_bridge_set_flood_vlans(b->dp, br->name, vids, fv ? fv->n : 0);
+    free(vids);
+
+    /* OVS's defaults: 8192 entries, 300 s. */
+    const char *size = col_map_get(row, "other_config", "mac-table-size");
+    const char *aging = col_map_get(row, "other_config", "mac-aging-time");
+    int n = 8192, idle = 300;
+    if (size && (!str_to_int(size, 10, &n) || n <= 0)) {
+        VLOG_WARN("%s: ignoring invalid mac-table-size \"%s\"", br->name, size);
+        n = 8192;
+    }
+    if (aging && (!str_to_int(aging, 10, &idle) || idle <= 0)) {
+        VLOG_WARN("%s: ignoring invalid mac-aging-time \"%s\"", br->name, aging);
+        idle = 300;
+    }
+    dp_bridge_set_mac_table(b->dp, br->name, (size_t) n, (unsigned int) idle);
+}
+
+/* Marks the ports that joined or left BR (merging the old and new sorted
+ * sets), records where each port now lives, and remembers the new set. */
+static void
+bridge_update_ports(struct bridges *b, struct bridge *br,
+                    const struct ovsdb_datum *ports, struct uuid_set *marked)
+{
+    unsigned int i = 0, j = 0;
+    unsigned int n_new = ports ? ports->n : 0;
+    while (i < br->n_ports || j < n_new) {
+        int cmp = i >= br->n_ports ? 1
+                  : j >= n_new ? -1
+                  : uuid_compare_3way(&br->ports[i], &ports->keys[j].uuid);
+        if (cmp < 0) {              /* Left this bridge. */
+            struct port_home *h = home_find(b, &br->ports[i]);
+            if (h && !strcmp(h->bridge, br->name)) {
+                hmap_remove(&b->homes, &h->node);
+                free(h->bridge);
+                free(h);
+            }
+            uuid_set_add(marked, &br->ports[i++]);
+        } else if (cmp > 0) {       /* Joined. */
+            const struct uuid *u = &ports->keys[j++].uuid;
+            struct port_home *h = home_find(b, u);
+            if (!h) {
+                h = xzalloc(sizeof *h);
+                h->uuid = *u;
+                hmap_insert(&b->homes, &h->node, uuid_hash(u));
+            }
+            free(h->bridge);
+            h->bridge = xstrdup(br->name);
+            uuid_set_add(marked, u);
+        } else {
+            i++;
+            j++;
+        }
+    }
+    free(br->ports);
+    br->n_ports = n_new;
+    br->ports = xcalloc(n_new + 1, sizeof *br->ports);
+    for (j = 0; j < n_new; j++) {
+        br->ports[j] = ports->keys[j].uuid;
+    }
+}
+
+static void iface_remove(struct bridges *, struct iface *);
+
+static void
+bridge_destroy(struct bridges *b, struct bridge *br, struct uuid_set *marked)
+{
+    bridge_update_ports(b, br, NULL, marked);
+    /* Interfaces of this bridge leave before the bridge itself. */
+    struct iface *i, *next;
+    HMAP_FOR_EACH_SAFE (i, next, name_node, &b->ifaces) {
+        struct port_home *h = home_find(b, &i->port_uuid);
+        if (!h && i->in_dp) {
+            iface_remove(b, i);
+        }
+    }
+    dp_del_bridge(b->dp, br->name);
+    hmap_remove(&b->bridges, &br->node);
+    VLOG_INFO("removed bridge %s", br->name);
+    free(br->name);
+    free(br->ports);
+    free(br->settings);
+    free(br);
+}
+
+static void
+bridge_reconcile(struct bridges *b, const struct uuid *uuid,
+                 struct uuid_set *marked)
+{
+    const struct ovsdb_row *row = find_row(b, "Bridge", uuid);
+    struct bridge *br = bridge_find(b, uuid);
+    if (!row) {
+        if (br) {
+            bridge_destroy(b, br, marked);
+        }
+        return;
+    }
+    if (!br) {
+        br = xzalloc(sizeof *br);
+        br->uuid = *uuid;
+        br->name = xstrdup(col_string(row, "name"));
+        hmap_insert(&b->bridges, &br->node, uuid_hash(uuid));
+        int error = dp_add_bridge(b->dp, br->name);
+        if (error && error != EEXIST) {
+            VLOG_ERR("%s: cannot create bridge (%s)", br->name, strerror(error));
+        } else {
+            VLOG_INFO("added bridge %s", br->name);
+        }
+    }
+    bridge_apply_settings(b, br, row);
+    bridge_update_ports(b, br, col(row, "ports", NULL), marked);
+}
+
+/* --- Interfaces --- */
+
+/* What one Interface should be, derived from its row, its Port row and
+ * the bridge the port belongs to. */
+struct iface_want {
+    const char *name;
+    struct uuid uuid, port_uuid;
+    const char *bridge;
+    const char *type;               /* Datapath type. */
+    char *config, *vlan_config;
+    struct dp_port_config dp;
+    char *error;                    /* Cannot be realised, and why. */
+    /* Scratch for the VLAN lists; last, so want_init() need not clear it. */
+    uint16_t trunks[4096], cvlans[4096];
+};
+
+static void
+want_init(struct iface_want *w, const struct ovsdb_row *iface,
+          const struct ovsdb_row *port, const char *bridge)
+{
+    memset(w, 0, offsetof(struct iface_want, trunks));
+    w->name = col_string(iface, "name");
+    w->uuid = iface->uuid;
+    w->port_uuid = port->uuid;
+    w->bridge = bridge;
+
+    const char *type = col_string(iface, "type");
+    if (!type[0] || !strcmp(type, "system")) {
+        w->type = "system";
+    } else if (!strcmp(type, "internal") || !strcmp(type, "patch")
+               || !strcmp(type, "dummy")) {
+        w->type = type;
+    } else {
+        w->type = type;
+        w->error = xasprintf("could not add network device %s to datapath "
+                             "(interface type \"%s\" is not supported)",
+                             w->name, type);
+    }
+    const struct ovsdb_datum *ifaces = col(port, "interfaces", NULL);
+    if (!w->error && ifaces && ifaces->n > 1) {
+        w->error = xasprintf("%s: port %s has %u interfaces; bonding is not "
+                             "supported by this datapath", w->name,
+                             col_string(port, "name"), ifaces->n);
+    }
+
+    const char *peer = col_map_get(iface, "options", "peer");
+    const char *mac = col_string(iface, "mac");
+    if (!w->error && !strcmp(w->type, "patch") && !peer) {
+        w->error = xasprintf("%s: patch port has no options:peer", w->name);
+    }
+    w->dp.type = w->type;
+    w->dp.peer = peer;
+    w->dp.options.mac = mac[0] ? mac : NULL;
+    w->config = xasprintf("%s|%s|%s|%s", bridge, w->type, peer ? peer : "", mac);
+
+    /* VLANs, from the Port row. */
+    const struct ovsdb_datum *trunks = col(port, "trunks", NULL);
+    const struct ovsdb_datum *cvlans = col(port, "cvlans", NULL);
+    struct vlan_port_config vc = {
+        .vlan_mode = col_string(port, "vlan_mode")[0]
+                     ? col_string(port, "vlan_mode") : NULL,
+        .tag = (int) col_int(port, "tag", -1),
+        .trunks = w->trunks,
+        .n_trunks = trunks ? trunks->n : 0,
+        .cvlans = w->cvlans,
+        .n_cvlans = cvlans ? cvlans->n : 0,
+        .qinq_ethtype = col_map_get(port, "other_config", "qinq-ethtype"),
+    };
+    struct ds vs = DS_EMPTY_INITIALIZER;
+    ds_put_format(&vs, "%s|%d|", vc.vlan_mode ? vc.vlan_mode : "", vc.tag);
+    for (size_t k = 0; k < vc.n_trunks && k < 4096; k++) {
+        w->trunks[k] = (uint16_t) trunks->keys[k].integer;
+        ds_put_format(&vs, "%u,", w->trunks[k]);
+    }
+    ds_put_char(&vs, '|');
+    for (size_t k = 0; k < vc.n_cvlans && k < 4096; k++) {
+        w->cvlans[k] = (uint16_t) cvlans->keys[k].integer;
+        ds_put_format(&vs, "%u,", w->cvlans[k]);
+    }
+    ds_put_format(&vs, "|%s", vc.qinq_ethtype ? vc.qinq_ethtype : "");
+    w->vlan_config = ds_steal_cstr(&vs);
+    if (vlan_port_configure(&w->dp.vlan, &vc) && !w->error) {
+        w->error = xasprintf("%s: invalid VLAN configuration on port %s",
+                             w->name, col_string(port, "name"));
+    }
+}
+
+static void
+want_destroy(struct iface_want *w)
+{
+    free(w->config);
+    free(w->vlan_config);
+    free(w->error);
+}
+
+static void
+iface_remove(struct bridges *b, struct iface *i)
+{
+    if (i->in_dp) {
+        dp_del_port(b->dp, i->name);
+        VLOG_INFO("removed interface %s", i->name);
+    }
+    hmap_remove(&b->ifaces, &i->name_node);
+    hmap_remove(&b->by_uuid, &i->uuid_node);
+    hmap_remove(&b->by_port, &i->port_node);
+    free(i->name);
+    free(i->config);
+    free(i->vlan_config);
+    free(i->error);
+    free(i->status);
+    free(i->stats);
+    free(i);
+}
+
+/* Makes the datapath match W for interface I (new or existing). */
+static void
+iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
+{
+    bool same = i->config && !strcmp(i->config, w->config)
+                && !i->error == !w->error;
+    if (same && i->in_dp) {
+        if (strcmp(i->vlan_config, w->vlan_config)) {
+            int error = dp_set_port_vlan(b->dp, i->name, &w->dp.vlan);
+            if (error) {
+                VLOG_WARN("%s: cannot change VLANs (%s)", i->name, strerror(error));
+            }
+        }
+    } else if (!same || (!i->in_dp && !w->error)) {
+        if (i->in_dp) {
+            dp_del_port(b->dp, i->name);
+            i->in_dp = false;
+        }
+        free(i->error);
+        i->error = w->error ? xstrdup(w->error) : NULL;
+        if (!w->error) {
+            int error = dp_add_port(b->dp, w->bridge, w->name, &w->dp, &i->ofport);
+            if (error) {
+                i->error = xasprintf("could not open network device %s (%s)",
+                                     w->name, strerror(error));
+            } else {
+                i->in_dp = true;
+                VLOG_INFO("added interface %s on port %u of %s (%s)",
+                          w->name, i->ofport, w->bridge, w->type);
+            }
+        }
+        if (i->error) {
+            VLOG_WARN("%s", i->error);
+        }
+    }
+    free(i->config);
+    free(i->vlan_config);
+    i->config = xstrdup(w->config);
+    i->vlan_config = xstrdup(w->vlan_config);
+}
+
+static void
+iface_reconcile(struct bridges *b, const struct ovsdb_row *row,
+                const struct ovsdb_row *port, const char *bridge)
+{
+    struct iface_want w;
+    want_init(&w, row, port, bridge);
+
+    struct iface *i = iface_find_uuid(b, &row->uuid);
+    struct iface *same_name = iface_find_name(b, w.name);
+    if (same_name && same_name != i) {
+        /* The name moved to a new row (deleted and re-created). */
+        iface_remove(b, same_name);
+    }
+    if (!i) {
+        i = xzalloc(sizeof *i);
+        i->name = xstrdup(w.name);
+        i->uuid = row->uuid;
+        i->port_uuid = port->uuid;
+        hmap_insert(&b->ifaces, &i->name_node, hash_string(i->name, 0));
+        hmap_insert(&b->by_uuid, &i->uuid_node, uuid_hash(&i->uuid));
+        hmap_insert(&b->by_port, &i->port_node, uuid_hash(&i->port_uuid));
+    } else if (!uuid_equals(&i->port_uuid, &port->uuid)) {
+        hmap_remove(&b->by_port, &i->port_node);
+        i->port_uuid = port->uuid;
+        hmap_insert(&b->by_port, &i->port_node, uuid_hash(&i->port_uuid));
+    }
+    iface_apply(b, i, &w);
+    want_destroy(&w);
+}
+
+/* Re-evaluates every interface of Port UUID, and the ones it used to have. */
+static void
+port_reconcile(struct bridges *b, const struct uuid *uuid,
+               struct uuid_set *done)
+{
+    const struct ovsdb_row *port = find_row(b, "Port", uuid);
+    struct port_home *home = home_find(b, uuid);
+    const struct ovsdb_datum *ifaces = port ? col(port, "interfaces", NULL) : NULL;
+
+    /* Interfaces that left this port (or whose port left its bridge). */
+    struct iface *i, *next;
+    for (i = HMAP_NODE_TO(hmap_first_with_hash(&b->by_port, uuid_hash(uuid)),
+                          i, port_node);
+         i; i = next) {
+        next = HMAP_NODE_TO(hmap_next_with_hash(&i->port_node), i, port_node);
+        if (!uuid_equals(&i->port_uuid, uuid)) {
+            continue;
+        }
+        bool keep = home && ifaces
+                    && ovsdb_datum_find_key(ifaces, (const union ovsdb_atom *) &i->uuid,
+                                            OVSDB_TYPE_UUID) != UINT_MAX;
+        if (!keep) {
+            iface_remove(b, i);
+        }
+    }
+    if (!port || !home) {
+        return;
+    }
+    for (unsigned int k = 0; ifaces && k < ifaces->n; k++) {
+        const struct ovsdb_row *row = find_row(b, "Interface", &ifaces->keys[k].uuid);
+        if (row) {
+            iface_reconcile(b, row, port, home->bridge);
+            uuid_set_add(done, &row->uuid);
+        }
+    }
+}
+
+/* --- Status write-back --- */
+
+static bool
+netdev_info(struct bridges *b, const char *name, json_t *row)
+{
+    struct ifreq ifr;
+    unsigned int ifindex = if_nametoindex(name);
+    if (!ifindex || b->sock < 0 || strlen(name) >= IFNAMSIZ) {
+        return false;
+    }
+    json_object_set_new(row, "ifindex", json_integer(ifindex));
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, name);
+    if (!ioctl(b->sock, SIOCGIFHWADDR, &ifr)) {
+        const unsigned char *m = (const unsigned char *) ifr.ifr_hwaddr.sa_data;
+        char mac[18];
+        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
+                 m[0], m[1], m[2], m[3], m[4], m[5]);
+        json_object_set_new(row, "mac_in_use", json_string(mac));
+    }
+    if (!ioctl(b->sock, SIOCGIFMTU, &ifr)) {
+        json_object_set_new(row, "mtu", json_integer(ifr.ifr_mtu));
+    }
+    if (!ioctl(b->sock, SIOCGIFFLAGS, &ifr)) {
+        json_object_set_new(row, "admin_state",
+                            json_string(ifr.ifr_flags & IFF_UP ? "up" : "down"));
+        json_object_set_new(row, "link_state",
+                            json_string(ifr.ifr_flags & IFF_RUNNING ? "up" : "down"));
+    }
+    return true;
+}
+
+static json_t *
+update_op(const char *table, const struct uuid *uuid, json_t *row)
+{
+    char buf[UUID_LEN + 1];
+    uuid_to_string(uuid, buf);
+    return json_pack("{s:s,s:s,s:[[s,s,[s,s]]],s:o}", "op", "update",
+                     "table", table, "where", "_uuid", "==", "uuid", buf,
+                     "row", row);
+}
+
+static json_t *
+empty_set(void)
+{
+    return json_pack("[s,[]]", "set");
+}
+
+/* Appends to OPS an update of I's status if it differs from what we last
+ * wrote. */
+static void
+iface_status(struct bridges *b, struct iface *i, json_t *ops)
+{
+    json_t *row = json_object();
+    if (i->in_dp) {
+        json_object_set_new(row, "ofport", json_integer(i->ofport));
+        json_object_set_new(row, "error", empty_set());
+        if (!netdev_info(b, i->name, row)) {
+            json_object_set_new(row, "ifindex", empty_set());
+            json_object_set_new(row, "mac_in_use", empty_set());
+        }
+    } else {
+        json_object_set_new(row, "ofport", json_integer(-1));
+        json_object_set_new(row, "error",
+                            json_string(i->error ? i->error : "not configured"));
+    }
+    char *text = json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS);
+    if (i->status && !strcmp(text, i->status)) {
+        free(text);
+        json_decref(row);
+        return;
+    }
+    free(i->status);
+    i->status = text;
+    json_array_append_new(ops, update_op("Interface", &i->uuid, row));
+}
+
+static void
+iface_stats(struct bridges *b, struct iface *i, json_t *ops)
+{
+    struct dp_port_stats st;
+    if (!i->in_dp || dp_get_port_stats(b->dp, i->name, &st)) {
+        return;
+    }
+    json_t *map = json_pack(
+        "[s,[[s,I],[s,I],[s,I],[s,I],[s,I],[s,I],[s,I],[s,I]]]", "map",
+        "rx_bytes", (json_int_t) st.rx_bytes, "rx_dropped", (json_int_t) st.rx_dropped,
+        "rx_errors", (json_int_t) st.rx_errors, "rx_packets", (json_int_t) st.rx_packets,
+        "tx_bytes", (json_int_t) st.tx_bytes, "tx_dropped", (json_int_t) st.tx_dropped,
+        "tx_errors", (json_int_t) st.tx_errors, "tx_packets", (json_int_t) st.tx_packets);
+    char *text = json_dumps(map, JSON_COMPACT);
+    if (i->stats && !strcmp(text, i->stats)) {
+        free(text);
+        json_decref(map);
+        return;
+    }
+    free(i->stats);
+    i->stats = text;
+    json_array_append_new(ops, update_op("Interface", &i->uuid,
+                                         json_pack("{s:o}", "statistics", map)));
+}
+
+static const struct ovsdb_row *
+ovs_row(const struct bridges *b)
+{
+    struct ovsdb *db = replica_get_db(b->replica);
+    const struct ovsdb_table *t = db ? ovsdb_find_table(db, "Open_vSwitch") : NULL;
+    const struct ovsdb_row *row = NULL;
+    if (t) {
+        OVSDB_TABLE_FOR_EACH_ROW (row, t) {
+            break;
+        }
+    }
+    return row;
+}
+
+/* --- Main entry points --- */
+
+struct bridges *
+bridges_create(struct dp *dp, struct replica *replica)
+{
+    struct bridges *b = xzalloc(sizeof *b);
+    b->dp = dp;
+    b->replica = replica;
+    hmap_init(&b->bridges);
+    hmap_init(&b->homes);
+    hmap_init(&b->ifaces);
+    hmap_init(&b->by_uuid);
+    hmap_init(&b->by_port);
+    b->cur_cfg = -1;
+    b->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    return b;
+}
+
+void
+bridges_destroy(struct bridges *b)
+{
+    if (!b) {
+        return;
+    }
+    struct uuid_set scratch = { HMAP_INITIALIZER(&scratch.map) };
+    hmap_init(&scratch.map);
+    while (!hmap_is_empty(&b->bridges)) {
+        bridge_destroy(b, OBJECT_CONTAINING(hmap_first(&b->bridges),
+                                            (struct bridge *) NULL, node),
+                       &scratch);
+    }
+    struct iface *i, *next;
+    HMAP_FOR_EACH_SAFE (i, next, name_node, &b->ifaces) {
+        iface_remove(b, i);
+    }
+    struct port_home *h;
+    HMAP_FOR_EACH_POP (h, node, &b->homes) {
+        free(h->bridge);
+        free(h);
+    }
+    uuid_set_destroy(&scratch);
+    hmap_destroy(&b->bridges);
+    hmap_destroy(&b->homes);
+    hmap_destroy(&b->ifaces);
+    hmap_destroy(&b->by_uuid);
+    hmap_destroy(&b->by_port);
+    if (b->sock >= 0) {
+        close(b->sock);
+    }
+    free(b);
+}
+
+static void
+mark_all(struct bridges *b, struct uuid_set *bridges)
+{
+    struct ovsdb *db = replica_get_db(b->replica);
+    const struct ovsdb_table *t = ovsdb_find_table(db, "Bridge");
+    const struct ovsdb_row *row;
+    OVSDB_TABLE_FOR_EACH_ROW (row, t) {
+        uuid_set_add(bridges, &row->uuid);
+    }
+    struct bridge *br;
+    HMAP_FOR_EACH (br, node, &b->bridges) {
+        uuid_set_add(bridges, &br->uuid);
+    }
+}
+
+void
+bridges_run(struct bridges *b, long long now)
+{
+    if (!replica_is_ready(b->replica)) {
+        return;
+    }
+    struct replica_change *changes;
+    bool reset;
+    size_t n = replica_take_changes(b->replica, &changes, &reset);
+
+    struct uuid_set bridges, ports, ifaces, done;
+    hmap_init(&bridges.map);
+    hmap_init(&ports.map);
+    hmap_init(&ifaces.map);
+    hmap_init(&done.map);
+    if (reset) {
+        mark_all(b, &bridges);
+    }
+    bool ovs_changed = reset;
+    for (size_t k = 0; k < n; k++) {
+        const char *t = changes[k].table;
+        struct uuid_set *s = !strcmp(t, "Bridge") ? &bridges
+                             : !strcmp(t, "Port") ? &ports
+                             : !strcmp(t, "Interface") ? &ifaces : NULL;
+        if (s) {
+            uuid_set_add(s, &changes[k].uuid);
+        } else if (!strcmp(t, "Open_vSwitch")) {
+            ovs_changed = true;
+        }
+    }
+    replica_changes_free(changes, n);
+
+    json_t *ops = json_array();
+    struct uuid_node *u;
+    HMAP_FOR_EACH (u, node, &bridges.map) {
+        bridge_reconcile(b, &u->uuid, &ports);
+    }
+    HMAP_FOR_EACH (u, node, &ports.map) {
+        port_reconcile(b, &u->uuid, &done);
+    }
+    /* Interfaces changed on their own (e.g. type or options). */
+    HMAP_FOR_EACH (u, node, &ifaces.map) {
+        struct iface *i = iface_find_uuid(b, &u->uuid);
+        const struct ovsdb_row *row = find_row(b, "Interface", &u->uuid);
+        if (!row) {
+            if (i) {
+                iface_remove(b, i);
+            }
+            continue;
+        }
+        struct uuid_node *d;
+        bool already = false;
+        HMAP_FOR_EACH_WITH_HASH (d, node, uuid_hash(&u->uuid), &done.map) {
+            already |= uuid_equals(&d->uuid, &u->uuid);
+        }
+        if (i && !already) {
+            const struct ovsdb_row *port = find_row(b, "Port", &i->port_uuid);
+            struct port_home *home = home_find(b, &i->port_uuid);
+            if (port && home) {
+                iface_reconcile(b, row, port, home->bridge);
+            }
+        }
+    }
+
+    /* Status of every interface we looked at, then the handshake. */
+    HMAP_FOR_EACH (u, node, &ifaces.map) {
+        struct iface *i = iface_find_uuid(b, &u->uuid);
+        if (i) {
+            iface_status(b, i, ops);
+        }
+    }
+    HMAP_FOR_EACH (u, node, &done.map) {
+        struct iface *i = iface_find_uuid(b, &u->uuid);
+        if (i) {
+            iface_status(b, i, ops);
+        }
+    }
+    if (now >= b->next_stats) {
+        b->next_stats = now + STATS_INTERVAL_MSEC;
+        struct iface *i;
+        HMAP_FOR_EACH (i, name_node, &b->ifaces) {
+            iface_stats(b, i, ops);
+        }
+    }
+    const struct ovsdb_row *ovs = ovs_changed || json_array_size(ops) ? ovs_row(b) : NULL;
+    if (ovs) {
+        long long next_cfg = col_int(ovs, "next_cfg", 0);
+        if (next_cfg != col_int(ovs, "cur_cfg", 0) && next_cfg != b->cur_cfg) {
+            json_array_append_new(ops, update_op("Open_vSwitch", &ovs->uuid,
+                                                 json_pack("{s:I}", "cur_cfg",
+                                                           (json_int_t) next_cfg)));
+            b->cur_cfg = next_cfg;
+        }
+    }
+    if (json_array_size(ops)) {
+        replica_transact(b->replica, ops);
+    } else {
+        json_decref(ops);
+    }
+    uuid_set_destroy(&bridges);
+    uuid_set_destroy(&ports);
+    uuid_set_destroy(&ifaces);
+    uuid_set_destroy(&done);
+}
+
+void
+bridges_wait(struct bridges *b)
+{
+    if (replica_is_ready(b->replica)) {
+        poll_timer_wait_until(b->next_stats);
+    }
+}
+
+void
+bridges_format(const struct bridges *b, struct ds *out)
+{
+    struct bridge *br;
+    HMAP_FOR_EACH (br, node, &b->bridges) {
+        ds_put_format(out, "%s:\n", br->name);
+        struct iface *i;
+        HMAP_FOR_EACH (i, name_node, &b->ifaces) {
+            struct port_home *h = home_find(b, &i->port_uuid);
+            if (!h || strcmp(h->bridge, br->name)) {
+                continue;
+            }
+            if (i->in_dp) {
+                ds_put_format(out, "  %s %u\n", i->name, i->ofport);
+            } else {
+                ds_put_format(out, "  %s (error: %s)\n", i->name,
+                              i->error ? i->error : "not configured");
+            }
+        }
+    }
+}
+
+bool
+bridges_exists(const struct bridges *b, const char *name)
+{
+    struct bridge *br;
+    HMAP_FOR_EACH (br, node, &b->bridges) {
+        if (!strcmp(br->name, name)) {
+            return true;
+        }
+    }
+    return false;
+}

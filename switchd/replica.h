@@ -1,0 +1,57 @@
+/* replica: a client-side copy of one database on an OVSDB server.
+ *
+ * Connects (and reconnects, with backoff) to a server, fetches the schema,
+ * monitors every column of every table, and keeps the rows in a local
+ * 'struct ovsdb' (lib/ovsdb), applying each "update" notification through
+ * the same validated replay path the server uses for its log, so the copy
+ * is always a consistent snapshot of some committed server state.
+ *
+ * The owner asks which rows changed since it last looked
+ * (replica_take_changes()), which is what makes incremental reconciliation
+ * possible, and may send transactions (replica_transact()) whose replies are
+ * checked and logged here.  Single-threaded; run/wait pattern. */
+#ifndef LANYARD_REPLICA_H
+#define LANYARD_REPLICA_H 1
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "uuid.h"
+
+struct ovsdb;
+struct replica;
+
+struct replica_change {
+    char *table;                /* Table name. */
+    struct uuid uuid;           /* Row inserted, modified or deleted. */
+};
+
+struct replica *replica_create(const char *remote, const char *db_name);
+void replica_destroy(struct replica *);
+
+void replica_run(struct replica *, long long now);
+void replica_wait(struct replica *);
+
+/* True once the initial contents arrived on the current connection. */
+bool replica_is_ready(const struct replica *);
+bool replica_is_connected(const struct replica *);
+/* The local copy, or NULL before the first schema arrived. */
+struct ovsdb *replica_get_db(const struct replica *);
+
+/* Moves the rows changed since the last call into *CHANGESP (caller frees
+ * with replica_changes_free()).  *RESETP is true if the copy was rebuilt
+ * from scratch (first contents or a reconnection): then every row counts as
+ * changed and the caller should reconcile everything. */
+size_t replica_take_changes(struct replica *, struct replica_change **changesp,
+                            bool *resetp);
+void replica_changes_free(struct replica_change *, size_t n);
+
+/* Sends a transaction (OPS: a JSON array of operations, consumed) on the
+ * current connection; returns false if not connected.  Failures are
+ * logged. */
+bool replica_transact(struct replica *, json_t *ops);
+/* Transactions sent but not yet answered. */
+size_t replica_n_pending(const struct replica *);
+
+#endif
