@@ -252,7 +252,7 @@ cmd_remove_remote(struct unixctl_conn *conn, int argc, const char *argv[],
     struct dbd_ctx *ctx = ctx_;
     (void) argc;
     if (!dbd_remotes_remove(ctx->remotes, argv[1])) {
-        unixctl_command_reply_error(conn, "can't find remote");
+        unixctl_command_reply_error(conn, "no such remote");
         return;
     }
     dbd_remotes_reconfigure(ctx->remotes);

@@ -1,0 +1,929 @@
+#include "dp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ds.h"
+#include "fdb.h"
+#include "forward.h"
+#include "hash.h"
+#include "hmap.h"
+#include "list.h"
+#include "util.h"
+
+#define DP_BATCH 256
+#define DP_MAX_THREADS 64
+#define IDLE_PASSES 64          /* Empty passes before sleeping in poll(). */
+
+/* ---- Control-side state (only the control thread touches these). ---- */
+
+struct dp_bridge {
+    struct hmap_node node;      /* In dp->bridges. */
+    char *name;
+    struct fdb *fdb;            /* Guarded by fdb_mutex. */
+    pthread_mutex_t fdb_mutex;
+    struct vlan_bitmap flood_vlans;
+    struct list_node ports;     /* struct dp_bport.list_node, by port_no. */
+    _Atomic uint64_t n_unicast, n_flood, n_dropped;
+};
+
+struct dp_bport {
+    struct hmap_node node;      /* In dp->ports, by name. */
+    struct list_node list_node;
+    char *name;
+    uint32_t port_no;
+    unsigned int thread;
+    struct dp_bridge *br;
+    struct dp_port *port;
+    struct vlan_port vlan;
+    char *peer;
+};
+
+/* ---- Snapshot (immutable once published). ---- */
+
+struct snap_bridge {
+    struct fwd_bridge fwd;
+    struct fwd_port *ports;
+    struct dp_port **dports;
+    int32_t *index_of;
+    struct dp_bridge *br;
+};
+
+struct snap_rxq {
+    struct snap_bridge *sb;
+    uint32_t idx;
+};
+
+struct snap_thread {
+    size_t n;
+    struct snap_rxq *rxqs;
+};
+
+struct dp_snap {
+    size_t n_bridges;
+    struct snap_bridge *bridges;
+    unsigned int n_threads;
+    struct snap_thread *threads;
+};
+
+/* Per-thread scratch so the hot path never allocates. */
+struct dp_scratch {
+    struct dp_packet pkts[DP_BATCH];
+    struct fwd_decision dec[DP_BATCH];
+    struct dp_txd txds[DP_BATCH];
+    int32_t dests[DP_BATCH];
+};
+
+struct dp_thread {
+    struct dp *dp;
+    unsigned int idx;
+    pthread_t tid;
+    _Atomic uint64_t qs;        /* Generation seen; 0 = offline. */
+    int efd;                    /* Wakes the thread after a publish. */
+    struct dp_scratch scratch;
+};
+
+/* Garbage released after the next grace period. */
+struct dp_garbage {
+    struct list_node node;
+    struct dp_snap *snap;
+    struct dp_port *port;
+    struct dp_bridge *br;
+};
+
+struct dp {
+    pthread_mutex_t mutex;
+    struct hmap bridges;
+    struct hmap ports;          /* All struct dp_bport, by name. */
+    _Atomic(struct dp_snap *) snap;
+    _Atomic uint64_t gen;
+    _Atomic bool stop;
+    unsigned int n_threads;
+    struct dp_thread **threads;
+    unsigned int *load;         /* Ports per thread. */
+    struct dp_scratch *scratch; /* For dp_poll_once(). */
+};
+
+/* ---- Snapshots. ---- */
+
+static void
+snap_free(struct dp_snap *s)
+{
+    if (!s) {
+        return;
+    }
+    for (size_t i = 0; i < s->n_bridges; i++) {
+        free(s->bridges[i].ports);
+        free(s->bridges[i].dports);
+        free(s->bridges[i].index_of);
+    }
+    for (unsigned int t = 0; t < s->n_threads; t++) {
+        free(s->threads[t].rxqs);
+    }
+    free(s->bridges);
+    free(s->threads);
+    free(s);
+}
+
+static void
+snap_fill_bridge(struct dp_snap *s, struct snap_bridge *sb,
+                 struct dp_bridge *br)
+{
+    size_t n = list_size(&br->ports);
+    uint32_t max_no = 0;
+    struct dp_bport *bp;
+    LIST_FOR_EACH (bp, list_node, &br->ports) {
+        max_no = MAX(max_no, bp->port_no);
+    }
+    sb->br = br;
+    sb->ports = xcalloc(n ? n : 1, sizeof *sb->ports);
+    sb->dports = xcalloc(n ? n : 1, sizeof *sb->dports);
+    sb->index_of = xmalloc((max_no + 1) * sizeof *sb->index_of);
+    for (uint32_t i = 0; i <= max_no; i++) {
+        sb->index_of[i] = -1;
+    }
+    uint32_t i = 0;
+    LIST_FOR_EACH (bp, list_node, &br->ports) {
+        sb->ports[i].port_no = bp->port_no;
+        sb->ports[i].vlan = bp->vlan;
+        sb->dports[i] = bp->port;
+        sb->index_of[bp->port_no] = (int32_t) i;
+        struct snap_thread *st = &s->threads[bp->thread % s->n_threads];
+        st->rxqs[st->n++] = (struct snap_rxq) { sb, i };
+        i++;
+    }
+    sb->fwd.n_ports = n;
+    sb->fwd.ports = sb->ports;
+    sb->fwd.index_of = sb->index_of;
+    sb->fwd.n_index = max_no + 1;
+    sb->fwd.flood_vlans = br->flood_vlans;
+}
+
+static struct dp_snap *
+snap_build(struct dp *dp)
+{
+    struct dp_snap *s = xzalloc(sizeof *s);
+    s->n_threads = dp->n_threads ? dp->n_threads : 1;
+    s->threads = xcalloc(s->n_threads, sizeof *s->threads);
+    size_t n_ports = hmap_count(&dp->ports);
+    for (unsigned int t = 0; t < s->n_threads; t++) {
+        s->threads[t].rxqs = xcalloc(n_ports ? n_ports : 1,
+                                     sizeof *s->threads[t].rxqs);
+    }
+    s->n_bridges = hmap_count(&dp->bridges);
+    s->bridges = xcalloc(s->n_bridges ? s->n_bridges : 1, sizeof *s->bridges);
+    size_t i = 0;
+    struct dp_bridge *br;
+    HMAP_FOR_EACH (br, node, &dp->bridges) {
+        snap_fill_bridge(s, &s->bridges[i++], br);
+    }
+    return s;
+}
+
+/* Waits until every forwarding thread has stopped using snapshots older
+ * than the current one. */
+static void
+synchronize(struct dp *dp)
+{
+    uint64_t g = atomic_fetch_add(&dp->gen, 1) + 1;
+    for (unsigned int t = 0; t < dp->n_threads; t++) {
+        struct dp_thread *th = dp->threads[t];
+        for (;;) {
+            uint64_t q = atomic_load(&th->qs);
+            if (!q || q >= g) {
+                break;
+            }
+            struct timespec ts = { 0, 20000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+static void
+wake_threads(struct dp *dp)
+{
+    uint64_t one = 1;
+    for (unsigned int t = 0; t < dp->n_threads; t++) {
+        if (write(dp->threads[t]->efd, &one, sizeof one) < 0) {
+            /* Already signalled. */
+        }
+    }
+}
+
+static void
+free_garbage(struct list_node *garbage)
+{
+    struct dp_garbage *g, *next;
+    LIST_FOR_EACH_SAFE (g, next, node, garbage) {
+        snap_free(g->snap);
+        dp_port_close(g->port);
+        if (g->br) {
+            fdb_destroy(g->br->fdb);
+            pthread_mutex_destroy(&g->br->fdb_mutex);
+            free(g->br->name);
+            free(g->br);
+        }
+        free(g);
+    }
+}
+
+static void
+add_garbage(struct list_node *garbage, struct dp_snap *snap,
+            struct dp_port *port, struct dp_bridge *br)
+{
+    struct dp_garbage *g = xzalloc(sizeof *g);
+    g->snap = snap;
+    g->port = port;
+    g->br = br;
+    list_push_back(garbage, &g->node);
+}
+
+/* Publishes a snapshot of the current configuration, waits out the grace
+ * period, then frees the old snapshot and everything in GARBAGE. */
+static void
+publish(struct dp *dp, struct list_node *garbage)
+{
+    struct dp_snap *old = atomic_exchange(&dp->snap, snap_build(dp));
+    wake_threads(dp);
+    synchronize(dp);
+    add_garbage(garbage, old, NULL, NULL);
+    free_garbage(garbage);
+}
+
+static void
+publish_simple(struct dp *dp)
+{
+    struct list_node garbage = LIST_INITIALIZER(&garbage);
+    publish(dp, &garbage);
+}
+
+/* ---- Forwarding. ---- */
+
+static void
+add_fwd_stats(struct dp_bridge *br, const struct fwd_stats *st, size_t n)
+{
+    uint64_t dropped = n - st->n_unicast - st->n_flood;
+    if (st->n_unicast) {
+        atomic_fetch_add_explicit(&br->n_unicast, st->n_unicast,
+                                  memory_order_relaxed);
+    }
+    if (st->n_flood) {
+        atomic_fetch_add_explicit(&br->n_flood, st->n_flood,
+                                  memory_order_relaxed);
+    }
+    if (dropped) {
+        atomic_fetch_add_explicit(&br->n_dropped, dropped,
+                                  memory_order_relaxed);
+    }
+}
+
+/* Sends the frames of the batch whose decision is OUT (a port index or
+ * FWD_OUT_FLOOD) through port index TO. */
+static void
+emit(const struct snap_bridge *sb, struct dp_scratch *sc, size_t n,
+     int32_t out, uint32_t to)
+{
+    const struct fwd_port *port = &sb->ports[to];
+    int nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sc->dec[i].out == out
+            && fwd_egress(port, &sc->dec[i], &sc->pkts[i], &sc->txds[nt])) {
+            nt++;
+        }
+    }
+    if (nt) {
+        dp_port_tx_batch(sb->dports[to], sc->txds, nt);
+    }
+}
+
+static void
+process_batch(const struct snap_bridge *sb, uint32_t in,
+              struct dp_scratch *sc, size_t n, long long now)
+{
+    struct fwd_stats st;
+    memset(&st, 0, sizeof st);
+    pthread_mutex_lock(&sb->br->fdb_mutex);
+    fwd_decide(&sb->fwd, in, sb->br->fdb, now, sc->pkts, n, sc->dec, &st);
+    pthread_mutex_unlock(&sb->br->fdb_mutex);
+    add_fwd_stats(sb->br, &st, n);
+
+    size_t n_dests = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t out = sc->dec[i].out;
+        if (out < 0) {
+            continue;
+        }
+        size_t j;
+        for (j = 0; j < n_dests && sc->dests[j] != out; j++) {
+            continue;
+        }
+        if (j == n_dests) {
+            sc->dests[n_dests++] = out;
+        }
+    }
+    for (size_t j = 0; j < n_dests; j++) {
+        emit(sb, sc, n, sc->dests[j], (uint32_t) sc->dests[j]);
+    }
+    if (st.n_flood) {
+        for (uint32_t p = 0; p < sb->fwd.n_ports; p++) {
+            if (p != in) {
+                emit(sb, sc, n, FWD_OUT_FLOOD, p);
+            }
+        }
+    }
+}
+
+static size_t
+poll_pass(const struct snap_thread *st, struct dp_scratch *sc, long long now)
+{
+    size_t total = 0;
+    for (size_t q = 0; q < st->n; q++) {
+        const struct snap_rxq *rxq = &st->rxqs[q];
+        int n = dp_port_rx_batch(rxq->sb->dports[rxq->idx], sc->pkts,
+                                 DP_BATCH);
+        if (n > 0) {
+            process_batch(rxq->sb, rxq->idx, sc, (size_t) n, now);
+            total += (size_t) n;
+        }
+    }
+    return total;
+}
+
+static void
+drain_efd(int efd)
+{
+    uint64_t v;
+    if (read(efd, &v, sizeof v) < 0) {
+        /* Nothing pending. */
+    }
+}
+
+/* Sleeps until one of the thread's ports (or its eventfd) is readable.
+ * The thread is offline (quiescent) for the duration. */
+static void
+thread_sleep(struct dp_thread *th, const struct snap_thread *st,
+             struct pollfd **pfds, size_t *n_alloc)
+{
+    if (*n_alloc < st->n + 1) {
+        *n_alloc = st->n + 1;
+        *pfds = xrealloc(*pfds, *n_alloc * sizeof **pfds);
+    }
+    struct pollfd *p = *pfds;
+    p[0] = (struct pollfd) { th->efd, POLLIN, 0 };
+    for (size_t q = 0; q < st->n; q++) {
+        const struct snap_rxq *rxq = &st->rxqs[q];
+        p[q + 1] = (struct pollfd) { dp_port_fd(rxq->sb->dports[rxq->idx]),
+                                     POLLIN, 0 };
+    }
+    atomic_store(&th->qs, 0);
+    if (!atomic_load(&th->dp->stop)) {
+        poll(p, st->n + 1, 1000);
+    }
+    drain_efd(th->efd);
+}
+
+static void *
+thread_main(void *th_)
+{
+    struct dp_thread *th = th_;
+    struct dp *dp = th->dp;
+    struct pollfd *pfds = NULL;
+    size_t n_alloc = 0;
+    unsigned int idle = 0;
+    while (!atomic_load(&dp->stop)) {
+        atomic_store(&th->qs, atomic_load(&dp->gen));
+        const struct dp_snap *snap = atomic_load(&dp->snap);
+        const struct snap_thread *st = &snap->threads[th->idx];
+        if (poll_pass(st, &th->scratch, time_msec())) {
+            idle = 0;
+        } else if (++idle >= IDLE_PASSES) {
+            thread_sleep(th, st, &pfds, &n_alloc);
+            idle = 0;
+        }
+    }
+    atomic_store(&th->qs, 0);
+    free(pfds);
+    return NULL;
+}
+
+size_t
+dp_poll_once(struct dp *dp, long long now)
+{
+    if (dp->n_threads) {
+        return 0;
+    }
+    const struct dp_snap *snap = atomic_load(&dp->snap);
+    return poll_pass(&snap->threads[0], dp->scratch, now);
+}
+
+/* ---- Public control API. ---- */
+
+struct dp *
+dp_create(void)
+{
+    struct dp *dp = xzalloc(sizeof *dp);
+    pthread_mutex_init(&dp->mutex, NULL);
+    hmap_init(&dp->bridges);
+    hmap_init(&dp->ports);
+    atomic_init(&dp->gen, 1);
+    atomic_init(&dp->stop, false);
+    dp->scratch = xmalloc(sizeof *dp->scratch);
+    dp->load = xcalloc(1, sizeof *dp->load);
+    atomic_init(&dp->snap, snap_build(dp));
+    return dp;
+}
+
+int
+dp_start(struct dp *dp, unsigned int n_threads)
+{
+    if (!n_threads || n_threads > DP_MAX_THREADS) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dp->mutex);
+    if (dp->n_threads) {
+        pthread_mutex_unlock(&dp->mutex);
+        return EBUSY;
+    }
+    /* Spread the existing ports before any thread runs. */
+    free(dp->load);
+    dp->load = xcalloc(n_threads, sizeof *dp->load);
+    unsigned int i = 0;
+    struct dp_bport *bp;
+    HMAP_FOR_EACH (bp, node, &dp->ports) {
+        bp->thread = i % n_threads;
+        dp->load[bp->thread]++;
+        i++;
+    }
+    dp->threads = xcalloc(n_threads, sizeof *dp->threads);
+    for (unsigned int t = 0; t < n_threads; t++) {
+        struct dp_thread *th = xzalloc(sizeof *th);
+        th->dp = dp;
+        th->idx = t;
+        th->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (th->efd < 0) {
+            fatal_errno(errno, "eventfd");
+        }
+        dp->threads[t] = th;
+    }
+    /* Publish the per-thread layout first (no thread runs yet). */
+    struct dp_snap *old = atomic_exchange(&dp->snap, NULL);
+    dp->n_threads = n_threads;
+    atomic_store(&dp->snap, snap_build(dp));
+    snap_free(old);
+    for (unsigned int t = 0; t < n_threads; t++) {
+        struct dp_thread *th = dp->threads[t];
+        int error = pthread_create(&th->tid, NULL, thread_main, th);
+        if (error) {
+            fatal_errno(error, "pthread_create");
+        }
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return 0;
+}
+
+static struct dp_bridge *
+find_bridge(const struct dp *dp, const char *name)
+{
+    struct dp_bridge *br;
+    HMAP_FOR_EACH_WITH_HASH (br, node, hash_string(name, 0), &dp->bridges) {
+        if (!strcmp(br->name, name)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+static struct dp_bport *
+find_bport(const struct dp *dp, const char *name)
+{
+    struct dp_bport *bp;
+    HMAP_FOR_EACH_WITH_HASH (bp, node, hash_string(name, 0), &dp->ports) {
+        if (!strcmp(bp->name, name)) {
+            return bp;
+        }
+    }
+    return NULL;
+}
+
+int
+dp_add_bridge(struct dp *dp, const char *name)
+{
+    pthread_mutex_lock(&dp->mutex);
+    if (find_bridge(dp, name)) {
+        pthread_mutex_unlock(&dp->mutex);
+        return EEXIST;
+    }
+    struct dp_bridge *br = xzalloc(sizeof *br);
+    br->name = xstrdup(name);
+    br->fdb = fdb_create(FDB_DEFAULT_MAX_ENTRIES, FDB_DEFAULT_IDLE_TIME);
+    pthread_mutex_init(&br->fdb_mutex, NULL);
+    list_init(&br->ports);
+    hmap_insert(&dp->bridges, &br->node, hash_string(name, 0));
+    publish_simple(dp);
+    pthread_mutex_unlock(&dp->mutex);
+    return 0;
+}
+
+static void
+bport_free(struct dp_bport *bp)
+{
+    free(bp->name);
+    free(bp->peer);
+    free(bp);
+}
+
+int
+dp_del_bridge(struct dp *dp, const char *name)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br = find_bridge(dp, name);
+    if (!br) {
+        pthread_mutex_unlock(&dp->mutex);
+        return ENOENT;
+    }
+    struct list_node garbage = LIST_INITIALIZER(&garbage);
+    struct dp_bport *bp, *next;
+    LIST_FOR_EACH_SAFE (bp, next, list_node, &br->ports) {
+        hmap_remove(&dp->ports, &bp->node);
+        dp->load[bp->thread % (dp->n_threads ? dp->n_threads : 1)]--;
+        add_garbage(&garbage, NULL, bp->port, NULL);
+        bport_free(bp);
+    }
+    hmap_remove(&dp->bridges, &br->node);
+    add_garbage(&garbage, NULL, NULL, br);
+    publish(dp, &garbage);
+    pthread_mutex_unlock(&dp->mutex);
+    return 0;
+}
+
+int
+dp_bridge_set_flood_vlans(struct dp *dp, const char *bridge,
+                          const uint16_t *vids, size_t n)
+{
+    struct vlan_bitmap b;
+    memset(&b, 0, sizeof b);
+    for (size_t i = 0; i < n; i++) {
+        if (vids[i] >= VLAN_N_VIDS) {
+            return EINVAL;
+        }
+        vlan_bitmap_set(&b, vids[i], true);
+    }
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br = find_bridge(dp, bridge);
+    if (br) {
+        br->flood_vlans = b;
+        publish_simple(dp);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return br ? 0 : ENOENT;
+}
+
+int
+dp_bridge_set_mac_table(struct dp *dp, const char *bridge, size_t max_entries,
+                        unsigned int idle_s)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br = find_bridge(dp, bridge);
+    if (br) {
+        pthread_mutex_lock(&br->fdb_mutex);
+        fdb_set_max_entries(br->fdb, max_entries);
+        fdb_set_idle_time(br->fdb, idle_s);
+        pthread_mutex_unlock(&br->fdb_mutex);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return br ? 0 : ENOENT;
+}
+
+/* Smallest port number from 1 not used in BR; keeps 'ports' sorted. */
+static uint32_t
+alloc_port_no(struct dp_bridge *br, struct list_node **before)
+{
+    uint32_t no = 1;
+    struct dp_bport *bp;
+    LIST_FOR_EACH (bp, list_node, &br->ports) {
+        if (bp->port_no != no) {
+            break;
+        }
+        no++;
+    }
+    *before = &bp->list_node;
+    return no;
+}
+
+static unsigned int
+least_loaded(const struct dp *dp)
+{
+    unsigned int best = 0;
+    for (unsigned int t = 1; t < dp->n_threads; t++) {
+        if (dp->load[t] < dp->load[best]) {
+            best = t;
+        }
+    }
+    return best;
+}
+
+/* Links patch port BP with its peer if the peer names it back. */
+static void
+link_patch(struct dp *dp, struct dp_bport *bp)
+{
+    struct dp_bport *peer = bp->peer ? find_bport(dp, bp->peer) : NULL;
+    if (peer && peer->peer && !strcmp(peer->peer, bp->name)
+        && dp_port_is_patch(peer->port)) {
+        dp_port_patch_link(bp->port, peer->port);
+    }
+}
+
+int
+dp_add_port(struct dp *dp, const char *bridge, const char *name,
+            const struct dp_port_config *cfg, uint32_t *port_nop)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br = find_bridge(dp, bridge);
+    int error = !br ? ENOENT : find_bport(dp, name) ? EEXIST : 0;
+    struct dp_port *port = NULL;
+    if (!error) {
+        error = dp_port_open(cfg->type, name, &cfg->options, &port);
+    }
+    if (error) {
+        pthread_mutex_unlock(&dp->mutex);
+        return error;
+    }
+    struct dp_bport *bp = xzalloc(sizeof *bp);
+    struct list_node *before;
+    bp->name = xstrdup(name);
+    bp->port_no = alloc_port_no(br, &before);
+    bp->br = br;
+    bp->port = port;
+    bp->vlan = cfg->vlan;
+    bp->peer = cfg->peer ? xstrdup(cfg->peer) : NULL;
+    bp->thread = least_loaded(dp);
+    dp->load[bp->thread]++;
+    list_insert(before, &bp->list_node);
+    hmap_insert(&dp->ports, &bp->node, hash_string(name, 0));
+    if (dp_port_is_patch(port)) {
+        link_patch(dp, bp);
+    }
+    publish_simple(dp);
+    pthread_mutex_unlock(&dp->mutex);
+    if (port_nop) {
+        *port_nop = bp->port_no;
+    }
+    return 0;
+}
+
+int
+dp_del_port(struct dp *dp, const char *name)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bport *bp = find_bport(dp, name);
+    if (!bp) {
+        pthread_mutex_unlock(&dp->mutex);
+        return ENOENT;
+    }
+    struct dp_bridge *br = bp->br;
+    uint32_t port_no = bp->port_no;
+    struct list_node garbage = LIST_INITIALIZER(&garbage);
+    hmap_remove(&dp->ports, &bp->node);
+    list_remove(&bp->list_node);
+    dp->load[bp->thread]--;
+    add_garbage(&garbage, NULL, bp->port, NULL);
+    bport_free(bp);
+    publish(dp, &garbage);
+    /* No thread can learn on the old port any more: forget it. */
+    pthread_mutex_lock(&br->fdb_mutex);
+    fdb_flush_port(br->fdb, port_no);
+    pthread_mutex_unlock(&br->fdb_mutex);
+    pthread_mutex_unlock(&dp->mutex);
+    return 0;
+}
+
+int
+dp_set_port_vlan(struct dp *dp, const char *name, const struct vlan_port *v)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bport *bp = find_bport(dp, name);
+    if (bp) {
+        bp->vlan = *v;
+        publish_simple(dp);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return bp ? 0 : ENOENT;
+}
+
+struct dp_port *
+dp_find_port(struct dp *dp, const char *name)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bport *bp = find_bport(dp, name);
+    pthread_mutex_unlock(&dp->mutex);
+    return bp ? bp->port : NULL;
+}
+
+int
+dp_get_port_stats(struct dp *dp, const char *name, struct dp_port_stats *s)
+{
+    struct dp_port *port = dp_find_port(dp, name);
+    if (!port) {
+        return ENOENT;
+    }
+    dp_port_get_stats(port, s);
+    return 0;
+}
+
+long long
+dp_run(struct dp *dp, long long now)
+{
+    long long next = 1000;
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br;
+    HMAP_FOR_EACH (br, node, &dp->bridges) {
+        pthread_mutex_lock(&br->fdb_mutex);
+        fdb_expire(br->fdb, now);
+        next = MIN(next, fdb_next_expiry(br->fdb, now));
+        pthread_mutex_unlock(&br->fdb_mutex);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return next;
+}
+
+static void
+port_label(uint32_t port, char *buf, size_t size, void *aux)
+{
+    (void) aux;
+    snprintf(buf, size, "%u", port);
+}
+
+/* Runs FN on bridge NAME's fdb under its lock. */
+static int
+with_fdb(struct dp *dp, const char *name,
+         int (*fn)(struct dp_bridge *, void *), void *aux)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br = find_bridge(dp, name);
+    int error = ENOENT;
+    if (br) {
+        pthread_mutex_lock(&br->fdb_mutex);
+        error = fn(br, aux);
+        pthread_mutex_unlock(&br->fdb_mutex);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return error;
+}
+
+struct show_aux {
+    long long now;
+    struct ds *ds;
+};
+
+static int
+do_show(struct dp_bridge *br, void *aux_)
+{
+    struct show_aux *aux = aux_;
+    fdb_format(br->fdb, aux->now, port_label, NULL, aux->ds);
+    return 0;
+}
+
+int
+dp_fdb_show(struct dp *dp, const char *bridge, long long now, struct ds *ds)
+{
+    struct show_aux aux = { now, ds };
+    return with_fdb(dp, bridge, do_show, &aux);
+}
+
+static int
+do_stats_show(struct dp_bridge *br, void *ds)
+{
+    fdb_format_stats(br->fdb, br->name, ds);
+    return 0;
+}
+
+int
+dp_fdb_stats_show(struct dp *dp, const char *bridge, struct ds *ds)
+{
+    return with_fdb(dp, bridge, do_stats_show, ds);
+}
+
+static int
+do_flush(struct dp_bridge *br, void *aux)
+{
+    (void) aux;
+    fdb_flush(br->fdb);
+    return 0;
+}
+
+int
+dp_fdb_flush(struct dp *dp, const char *bridge)
+{
+    if (bridge) {
+        return with_fdb(dp, bridge, do_flush, NULL);
+    }
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br;
+    HMAP_FOR_EACH (br, node, &dp->bridges) {
+        pthread_mutex_lock(&br->fdb_mutex);
+        fdb_flush(br->fdb);
+        pthread_mutex_unlock(&br->fdb_mutex);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return 0;
+}
+
+int
+dp_fdb_add(struct dp *dp, const char *bridge, const char *port,
+           uint16_t vlan, uint64_t mac)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br = find_bridge(dp, bridge);
+    struct dp_bport *bp = find_bport(dp, port);
+    int error = !br || !bp || bp->br != br ? ENOENT : 0;
+    if (!error) {
+        pthread_mutex_lock(&br->fdb_mutex);
+        error = fdb_add_static(br->fdb, vlan, mac, bp->port_no);
+        pthread_mutex_unlock(&br->fdb_mutex);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return error;
+}
+
+int
+dp_fdb_del(struct dp *dp, const char *bridge, uint16_t vlan, uint64_t mac)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br = find_bridge(dp, bridge);
+    int error = ENOENT;
+    if (br) {
+        pthread_mutex_lock(&br->fdb_mutex);
+        error = fdb_del_static(br->fdb, vlan, mac);
+        pthread_mutex_unlock(&br->fdb_mutex);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return error;
+}
+
+void
+dp_format_stats(struct dp *dp, struct ds *ds)
+{
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br;
+    HMAP_FOR_EACH (br, node, &dp->bridges) {
+        ds_put_format(ds, "bridge %s: unicast=%llu flood=%llu dropped=%llu\n",
+                      br->name,
+                      (unsigned long long) atomic_load(&br->n_unicast),
+                      (unsigned long long) atomic_load(&br->n_flood),
+                      (unsigned long long) atomic_load(&br->n_dropped));
+        struct dp_bport *bp;
+        LIST_FOR_EACH (bp, list_node, &br->ports) {
+            struct dp_port_stats s;
+            dp_port_get_stats(bp->port, &s);
+            ds_put_format(ds,
+                          "  port %u %s (%s): rx_packets=%llu rx_bytes=%llu "
+                          "rx_dropped=%llu rx_errors=%llu tx_packets=%llu "
+                          "tx_bytes=%llu tx_dropped=%llu tx_errors=%llu\n",
+                          bp->port_no, bp->name, dp_port_type(bp->port),
+                          (unsigned long long) s.rx_packets,
+                          (unsigned long long) s.rx_bytes,
+                          (unsigned long long) s.rx_dropped,
+                          (unsigned long long) s.rx_errors,
+                          (unsigned long long) s.tx_packets,
+                          (unsigned long long) s.tx_bytes,
+                          (unsigned long long) s.tx_dropped,
+                          (unsigned long long) s.tx_errors);
+        }
+    }
+    pthread_mutex_unlock(&dp->mutex);
+}
+
+void
+dp_destroy(struct dp *dp)
+{
+    if (!dp) {
+        return;
+    }
+    atomic_store(&dp->stop, true);
+    wake_threads(dp);
+    for (unsigned int t = 0; t < dp->n_threads; t++) {
+        pthread_join(dp->threads[t]->tid, NULL);
+        close(dp->threads[t]->efd);
+        free(dp->threads[t]);
+    }
+    dp->n_threads = 0;
+    free(dp->threads);
+    struct dp_bridge *br, *next;
+    HMAP_FOR_EACH_SAFE (br, next, node, &dp->bridges) {
+        dp_del_bridge(dp, br->name);
+    }
+    snap_free(atomic_load(&dp->snap));
+    hmap_destroy(&dp->bridges);
+    hmap_destroy(&dp->ports);
+    pthread_mutex_destroy(&dp->mutex);
+    free(dp->load);
+    free(dp->scratch);
+    free(dp);
+}

@@ -1,0 +1,125 @@
+/* vlan: the Port VLAN rules of ovs-vswitchd.conf.db(5) (columns vlan_mode,
+ * tag, trunks, cvlans, other_config:qinq-ethtype) as two lookup tables.
+ *
+ * Model: every frame inside the switch belongs to a VLAN ('vlan', 0 for
+ * untagged traffic on a trunk) and optionally carries a customer VLAN
+ * ('cvlan', the second VLAN level, 0 if none).  vlan_input() maps a port's
+ * configuration and a parsed frame to that pair (or a drop), and says how
+ * many leading tags the switch strips from the frame; tags that are not
+ * stripped stay in the frame as payload.  vlan_output() says whether a frame
+ * of a given VLAN egresses a port at all and which tag, if any, is pushed.
+ * Priority tags are never generated (priority-tags=never, the default).
+ *
+ * Pure core: no I/O, no allocation; a 'struct vlan_port' is immutable once
+ * configured and may be read by many threads. */
+#ifndef LANYARD_VLAN_H
+#define LANYARD_VLAN_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+#define VLAN_N_VIDS 4096
+
+enum vlan_mode {
+    VLAN_MODE_TRUNK,
+    VLAN_MODE_ACCESS,
+    VLAN_MODE_NATIVE_TAGGED,
+    VLAN_MODE_NATIVE_UNTAGGED,
+    VLAN_MODE_DOT1Q_TUNNEL,
+    VLAN_N_MODES
+};
+
+struct vlan_bitmap {
+    uint64_t bits[VLAN_N_VIDS / 64];
+};
+
+static inline bool
+vlan_bitmap_get(const struct vlan_bitmap *b, uint16_t vid)
+{
+    return (b->bits[(vid & 0xfff) / 64] >> (vid % 64)) & 1;
+}
+
+static inline void
+vlan_bitmap_set(struct vlan_bitmap *b, uint16_t vid, bool value)
+{
+    uint64_t bit = UINT64_C(1) << (vid % 64);
+    if (value) {
+        b->bits[(vid & 0xfff) / 64] |= bit;
+    } else {
+        b->bits[(vid & 0xfff) / 64] &= ~bit;
+    }
+}
+
+/* One port's effective VLAN configuration (after vlan_port_configure()). */
+struct vlan_port {
+    enum vlan_mode mode;
+    uint16_t tag;               /* Access, native or service VLAN. */
+    bool all_trunks;            /* 'trunks' empty: every VLAN. */
+    bool all_cvlans;            /* 'cvlans' empty: every customer VLAN. */
+    uint16_t qinq_tpid;         /* S-tag TPID for dot1q-tunnel ingress. */
+    struct vlan_bitmap trunks;
+    struct vlan_bitmap cvlans;
+};
+
+/* The database-level settings of one Port. */
+struct vlan_port_config {
+    const char *vlan_mode;      /* NULL: default from 'tag'. */
+    int tag;                    /* -1: unset. */
+    const uint16_t *trunks;
+    size_t n_trunks;
+    const uint16_t *cvlans;
+    size_t n_cvlans;
+    const char *qinq_ethtype;   /* NULL, "802.1ad" or "802.1q". */
+};
+
+/* Turns CFG into *PORT the way ovs-vswitchd does: no mode + tag = access,
+ * no mode + no tag = trunk; an access/native/tunnel port without a tag uses
+ * VLAN 0; native ports always trunk their native VLAN and never VLAN 0.
+ * Returns 0 or EINVAL (unknown mode or ethtype, value out of 0..4095), in
+ * which case *PORT is untouched. */
+int vlan_port_configure(struct vlan_port *port,
+                        const struct vlan_port_config *cfg);
+const char *vlan_mode_name(enum vlan_mode);
+bool vlan_mode_from_string(const char *, enum vlan_mode *);
+
+/* Classification of one received frame. */
+struct vlan_cls {
+    uint16_t vlan;
+    uint16_t cvlan;
+    uint16_t tpid;              /* TPID to use when the VLAN is re-tagged. */
+    uint8_t pcp;                /* Priority to keep when re-tagged. */
+    uint8_t n_strip;            /* Leading tags removed from the frame. */
+};
+
+/* Why vlan_input() dropped a frame. */
+enum vlan_drop {
+    VLAN_ACCEPT = 0,
+    VLAN_DROP_TAGGED_ON_ACCESS,     /* Nonzero VID on an access port. */
+    VLAN_DROP_NOT_TRUNKED,          /* VID not in the port's trunks. */
+    VLAN_DROP_CVLAN_EXCLUDED,       /* Customer VID not in cvlans. */
+    VLAN_N_DROPS
+};
+
+enum vlan_drop vlan_input(const struct vlan_port *,
+                          const struct packet_info *, struct vlan_cls *);
+const char *vlan_drop_name(enum vlan_drop);
+
+enum vlan_out {
+    VLAN_OUT_EXCLUDE,           /* Port does not carry this VLAN. */
+    VLAN_OUT_UNTAGGED,          /* Egress with no tag for 'vlan'. */
+    VLAN_OUT_TAGGED,            /* Push *PUSH in front of the frame. */
+};
+
+/* For VLAN_OUT_TAGGED fills *PUSH: the TPID is the input frame's (0x8100 if
+ * it had none; the ingress port's qinq-ethtype for dot1q-tunnel ingress) and
+ * the priority is kept. */
+enum vlan_out vlan_output(const struct vlan_port *out_port,
+                          const struct vlan_cls *, struct packet_tag *push);
+
+/* True if a frame of VLAN VID (customer VLAN CVID) may leave through PORT. */
+bool vlan_port_carries(const struct vlan_port *, uint16_t vid, uint16_t cvid);
+
+#endif

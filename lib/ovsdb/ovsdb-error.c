@@ -1,0 +1,175 @@
+#include "ovsdb-error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ds.h"
+
+struct ovsdb_error {
+    char *tag;
+    char *details;              /* Or NULL. */
+    char *syntax;               /* Compact JSON text of the culprit, or NULL. */
+};
+
+static struct ovsdb_error *
+error_create_valist(const char *tag, const char *fmt, va_list args)
+    PRINTF_FORMAT(2, 0);
+
+static struct ovsdb_error *
+error_create_valist(const char *tag, const char *fmt, va_list args)
+{
+    struct ovsdb_error *e = xzalloc(sizeof *e);
+
+    e->tag = xstrdup(tag);
+    e->details = fmt ? xvasprintf(fmt, args) : NULL;
+    return e;
+}
+
+struct ovsdb_error *
+ovsdb_error(const char *tag, const char *details_fmt, ...)
+{
+    struct ovsdb_error *e;
+    va_list args;
+
+    va_start(args, details_fmt);
+    e = error_create_valist(tag, details_fmt, args);
+    va_end(args);
+    return e;
+}
+
+/* The "syntax" member is the offending JSON as compact text with sorted keys,
+ * which is how ovsdb-server writes it. */
+static char *
+syntax_text(const json_t *json)
+{
+    return json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS
+                                   | JSON_ENCODE_ANY)
+                : NULL;
+}
+
+struct ovsdb_error *
+ovsdb_syntax_error(const json_t *json, const char *tag,
+                   const char *details_fmt, ...)
+{
+    struct ovsdb_error *e;
+    va_list args;
+
+    va_start(args, details_fmt);
+    e = error_create_valist(tag ? tag : "syntax error", details_fmt, args);
+    va_end(args);
+    if (json) {
+        char *s = syntax_text(json);
+
+        /* Jansson allocates with malloc(); keep our own copy so that every
+         * field is freed the same way. */
+        if (s) {
+            e->syntax = xstrdup(s);
+            free(s);
+        }
+    }
+    return e;
+}
+
+struct ovsdb_error *
+ovsdb_error_wrap(struct ovsdb_error *e, const char *fmt, ...)
+{
+    char *context;
+    va_list args;
+
+    va_start(args, fmt);
+    context = xvasprintf(fmt, args);
+    va_end(args);
+
+    if (e->details) {
+        char *d = xasprintf("%s: %s", context, e->details);
+
+        free(context);
+        free(e->details);
+        e->details = d;
+    } else {
+        e->details = context;
+    }
+    return e;
+}
+
+struct ovsdb_error *
+ovsdb_error_clone(const struct ovsdb_error *old)
+{
+    struct ovsdb_error *e = xzalloc(sizeof *e);
+
+    e->tag = xstrdup(old->tag);
+    e->details = old->details ? xstrdup(old->details) : NULL;
+    e->syntax = old->syntax ? xstrdup(old->syntax) : NULL;
+    return e;
+}
+
+void
+ovsdb_error_destroy(struct ovsdb_error *e)
+{
+    if (e) {
+        free(e->tag);
+        free(e->details);
+        free(e->syntax);
+        free(e);
+    }
+}
+
+const char *
+ovsdb_error_get_tag(const struct ovsdb_error *e)
+{
+    return e->tag;
+}
+
+const char *
+ovsdb_error_get_details(const struct ovsdb_error *e)
+{
+    return e->details;
+}
+
+const char *
+ovsdb_error_get_syntax(const struct ovsdb_error *e)
+{
+    return e->syntax;
+}
+
+json_t *
+ovsdb_error_to_json(const struct ovsdb_error *e)
+{
+    json_t *j = json_object();
+
+    json_object_set_new(j, "error", ovsdb_json_string(e->tag));
+    if (e->details) {
+        json_object_set_new(j, "details", ovsdb_json_string(e->details));
+    }
+    if (e->syntax) {
+        json_object_set_new(j, "syntax", ovsdb_json_string(e->syntax));
+    }
+    return j;
+}
+
+char *
+ovsdb_error_to_string(const struct ovsdb_error *e)
+{
+    return e->details ? xasprintf("%s: %s", e->tag, e->details)
+                      : xstrdup(e->tag);
+}
+
+json_t *
+ovsdb_json_string(const char *s)
+{
+    json_t *j = json_string(s);
+
+    if (!j) {
+        char *copy = xstrdup(s);
+
+        for (char *p = copy; *p; p++) {
+            if ((unsigned char) *p >= 0x80) {
+                *p = '?';
+            }
+        }
+        j = json_string(copy);
+        free(copy);
+    }
+    return j;
+}

@@ -1,0 +1,120 @@
+#!/bin/sh
+# Lanyard demo: start lanyard-dbd on a private socket, build the topology of
+# the KVM/libvirt article (docs seed 000) with the real ovs-vsctl, show the
+# result, then stop the server and remove everything.
+#
+#   sh scripts/demo.sh BUILD_DIR        (what `make demo` runs)
+set -eu
+
+BUILD=${1:-${LANYARD_BUILD:-build}}
+DBD="$BUILD/dbd/lanyard-dbd"
+
+if [ ! -x "$DBD" ]; then
+    echo "demo: $DBD not found; build it first with 'make build'" >&2
+    exit 1
+fi
+if ! command -v ovs-vsctl >/dev/null 2>&1; then
+    echo "demo: ovs-vsctl not installed (run 'make deps')" >&2
+    exit 1
+fi
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/lanyard-demo.XXXXXX")
+SOCK="$DIR/db.sock"
+PID=""
+
+cleanup() {
+    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+        kill "$PID" 2>/dev/null || true
+        # give it a moment to exit cleanly, then make sure
+        i=0
+        while kill -0 "$PID" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        kill -9 "$PID" 2>/dev/null || true
+    fi
+    rm -rf "$DIR"
+}
+trap cleanup EXIT INT TERM
+
+# Keep every OVS default path (rundir, logdir) inside the demo directory.
+export OVS_RUNDIR="$DIR" OVS_LOGDIR="$DIR" OVS_DBDIR="$DIR"
+
+"$DBD" --remote=punix:"$SOCK" --unixctl="$DIR/dbd.ctl" \
+    --log-file="$DIR/dbd.log" "$DIR/conf.db" >"$DIR/dbd.out" 2>&1 &
+PID=$!
+
+i=0
+until [ -S "$SOCK" ] && ovs-vsctl --db=unix:"$SOCK" --timeout=2 --no-wait \
+        init >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then
+        echo "demo: lanyard-dbd did not start; its output:" >&2
+        cat "$DIR/dbd.out" "$DIR/dbd.log" >&2 2>/dev/null || true
+        exit 1
+    fi
+    sleep 0.1
+done
+
+vsctl() {
+    echo "\$ ovs-vsctl $*"
+    ovs-vsctl --db=unix:"$SOCK" --timeout=10 --no-wait "$@"
+}
+say() {
+    printf '\n# %s\n' "$*"
+}
+
+say "lanyard-dbd (pid $PID) serves the Open_vSwitch database on $SOCK;"
+say "everything below is the unmodified ovs-vsctl from Open vSwitch talking to it."
+
+say "The switch: one bridge, as in the article."
+vsctl add-br ovsbr0
+
+say "A 'fake' VLAN bridge: VMs plugged into brlv140 end up on ovsbr0 with tag 140."
+vsctl add-br brlv140 ovsbr0 140
+
+say "The trunk uplink, carrying VLANs 120 and 130 from the physical switch."
+vsctl add-port ovsbr0 ens3f4 -- set port ens3f4 trunks=120,130
+
+say "An internal port on VLAN 120 with a fixed MAC (the Pacemaker-managed address)."
+vsctl add-port ovsbr0 vlan120 tag=120 -- set interface vlan120 type=internal \
+    -- set interface vlan120 'mac="02:00:00:00:00:01"'
+
+say "A VM NIC, plugged exactly the way libvirt does it (one atomic transaction)."
+vsctl -- --may-exist add-port brlv140 vme001c42c68006 \
+    -- set Port vme001c42c68006 other_config:transient=true \
+    -- set Interface vme001c42c68006 'external-ids:attached-mac="00:1c:42:c6:80:06"' \
+    -- set Interface vme001c42c68006 'external-ids:iface-id="5a70be5b-5576-4734-9f61-61cdfc4a884a"' \
+    -- set Interface vme001c42c68006 'external-ids:vm-id="c1018351-a229-4209-9faf-42446e0b53e5"' \
+    -- set Interface vme001c42c68006 external-ids:iface-status=active
+
+say "The whole configuration:"
+vsctl show
+
+say "Bridges (sorted) and the ports of ovsbr0 (the VM port belongs to the fake bridge):"
+vsctl list-br
+vsctl list-ports ovsbr0
+vsctl list-ports brlv140
+
+say "Which bridge and VLAN does the VM port sit on?"
+vsctl port-to-br vme001c42c68006
+vsctl br-to-vlan brlv140
+vsctl br-to-parent brlv140
+
+say "The VLAN configuration of every port, as a table:"
+vsctl --format=table --columns=name,tag,trunks,vlan_mode list Port
+
+say "Find the interfaces a controller would map to VMs (external_ids:iface-status=active):"
+vsctl --columns=name,external_ids find Interface external_ids:iface-status=active
+
+say "The internal port's MAC address:"
+vsctl get Interface vlan120 mac
+
+say "A mistake is reported exactly as Open vSwitch reports it:"
+vsctl add-br ovsbr0 || true
+
+say "Unplugging the VM and removing the fake bridge:"
+vsctl -- --if-exists del-port vme001c42c68006
+vsctl del-br brlv140
+vsctl list-br
+
+say "Stopping lanyard-dbd and cleaning up $DIR."

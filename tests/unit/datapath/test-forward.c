@@ -1,0 +1,192 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "fdb.h"
+#include "forward.h"
+
+/* Bridge: index 0 = port 1 access 10, 1 = port 2 access 10,
+ * 2 = port 3 trunk (all), 3 = port 4 access 20. */
+static struct fwd_port ports[4];
+static int32_t index_of[5] = { -1, 0, 1, 2, 3 };
+static struct fwd_bridge br;
+
+static int
+setup(void **state)
+{
+    (void) state;
+    struct vlan_port_config acc10 = { .tag = 10 }, acc20 = { .tag = 20 };
+    struct vlan_port_config trunk = { .tag = -1 };
+    vlan_port_configure(&ports[0].vlan, &acc10);
+    vlan_port_configure(&ports[1].vlan, &acc10);
+    vlan_port_configure(&ports[2].vlan, &trunk);
+    vlan_port_configure(&ports[3].vlan, &acc20);
+    for (int i = 0; i < 4; i++) {
+        ports[i].port_no = (uint32_t) i + 1;
+    }
+    br.n_ports = 4;
+    br.ports = ports;
+    br.index_of = index_of;
+    br.n_index = 5;
+    memset(&br.flood_vlans, 0, sizeof br.flood_vlans);
+    return 0;
+}
+
+static void
+frame(uint8_t *buf, struct dp_packet *pkt, uint8_t dst, uint8_t src, int vid)
+{
+    static const uint8_t base[6] = { 0x02, 0, 0, 0, 0, 0 };
+    memcpy(buf, base, 6);
+    buf[5] = dst;
+    memcpy(buf + 6, base, 6);
+    buf[11] = src;
+    size_t ofs = 12;
+    if (vid >= 0) {
+        buf[ofs++] = 0x81;
+        buf[ofs++] = 0x00;
+        buf[ofs++] = (uint8_t) (vid >> 8);
+        buf[ofs++] = (uint8_t) vid;
+    }
+    buf[ofs++] = 0x08;
+    buf[ofs++] = 0x00;
+    for (size_t i = 0; i < 46; i++) {
+        buf[ofs + i] = (uint8_t) i;
+    }
+    memset(pkt, 0, sizeof *pkt);
+    pkt->data = buf;
+    pkt->size = (uint32_t) (ofs + 46);
+}
+
+static void
+test_flood_then_unicast(void **state)
+{
+    (void) state;
+    struct fdb *fdb = fdb_create(100, 300);
+    struct fwd_stats st;
+    memset(&st, 0, sizeof st);
+    uint8_t b1[80], b2[80];
+    struct dp_packet p[2];
+    struct fwd_decision d[2];
+
+    frame(b1, &p[0], 0xB, 0xA, -1);
+    fwd_decide(&br, 0, fdb, 0, p, 1, d, &st);
+    assert_int_equal(d[0].out, FWD_OUT_FLOOD);
+    assert_int_equal(d[0].cls.vlan, 10);
+
+    /* Flood egress: port 2 untagged, port 3 tagged 10, port 4 excluded. */
+    struct dp_txd txd;
+    uint8_t out[100];
+    assert_true(fwd_egress(&ports[1], &d[0], &p[0], &txd));
+    assert_int_equal(fwd_txd_copy(&txd, out, sizeof out), 60);
+    assert_memory_equal(out, b1, 60);
+    assert_true(fwd_egress(&ports[2], &d[0], &p[0], &txd));
+    assert_int_equal(fwd_txd_size(&txd), 64);
+    assert_int_equal(fwd_txd_copy(&txd, out, sizeof out), 64);
+    static const uint8_t tag10[4] = { 0x81, 0x00, 0x00, 0x0a };
+    assert_memory_equal(out, b1, 12);
+    assert_memory_equal(out + 12, tag10, 4);
+    assert_memory_equal(out + 16, b1 + 12, 48);
+    assert_int_equal(txd.vnet_delta, 4);
+    assert_int_equal(fwd_txd_copy(&txd, out, 63), 0);
+    assert_false(fwd_egress(&ports[3], &d[0], &p[0], &txd));
+
+    /* Reply from the trunk, tagged 10: unicast to port 1, tag popped. */
+    frame(b2, &p[1], 0xA, 0xB, 10);
+    fwd_decide(&br, 2, fdb, 0, &p[1], 1, &d[1], &st);
+    assert_int_equal(d[1].out, 0);
+    assert_true(fwd_egress(&ports[0], &d[1], &p[1], &txd));
+    assert_int_equal(fwd_txd_copy(&txd, out, sizeof out), 60);
+    assert_memory_equal(out, b1 + 6, 6);        /* dst A */
+    assert_int_equal(out[12], 0x08);
+    assert_int_equal(txd.vnet_delta, -4);
+
+    /* And A -> B is now unicast to the trunk, same tag: untouched. */
+    fwd_decide(&br, 0, fdb, 0, p, 1, d, &st);
+    assert_int_equal(d[0].out, 2);
+    frame(b2, &p[1], 0xA, 0xB, 10);
+    fwd_decide(&br, 2, fdb, 0, &p[1], 1, &d[1], &st);
+    assert_true(fwd_egress(&ports[2], &d[1], &p[1], &txd));
+    frame(b2, &p[1], 0xC, 0xB, 10);     /* (only dst matters below) */
+    assert_int_equal(st.n_flood, 1);
+    assert_int_equal(st.n_unicast, 3);
+    fdb_destroy(fdb);
+}
+
+static void
+test_drops_and_hairpin(void **state)
+{
+    (void) state;
+    struct fdb *fdb = fdb_create(100, 300);
+    struct fwd_stats st;
+    memset(&st, 0, sizeof st);
+    uint8_t b[4][80];
+    struct dp_packet p[4];
+    struct fwd_decision d[4];
+    frame(b[0], &p[0], 0xB, 0xA, 10);    /* tagged on access port */
+    frame(b[1], &p[1], 0xB, 0xA, -1);
+    p[1].size = 13;                      /* runt */
+    frame(b[2], &p[2], 0xB, 0xA, -1);    /* learn A on port 1 ... */
+    frame(b[3], &p[3], 0xA, 0xC, -1);    /* ... then C->A from port 1 */
+    fwd_decide(&br, 0, fdb, 0, p, 4, d, &st);
+    assert_int_equal(d[0].out, FWD_OUT_DROP);
+    assert_int_equal(d[1].out, FWD_OUT_DROP);
+    assert_int_equal(d[2].out, FWD_OUT_FLOOD);
+    assert_int_equal(d[3].out, FWD_OUT_DROP);
+    assert_int_equal(st.n_vlan_drops[VLAN_DROP_TAGGED_ON_ACCESS], 1);
+    assert_int_equal(st.n_parse_errors[PACKET_ERR_RUNT], 1);
+    assert_int_equal(st.n_hairpin_drops, 1);
+    fdb_destroy(fdb);
+}
+
+static void
+test_flood_vlans_and_multicast(void **state)
+{
+    (void) state;
+    struct fdb *fdb = fdb_create(100, 300);
+    struct fwd_stats st;
+    memset(&st, 0, sizeof st);
+    uint8_t b[80];
+    struct dp_packet p;
+    struct fwd_decision d;
+    vlan_bitmap_set(&br.flood_vlans, 10, true);
+    frame(b, &p, 0xB, 0xA, -1);
+    fwd_decide(&br, 0, fdb, 0, &p, 1, &d, &st);
+    assert_int_equal(d.out, FWD_OUT_FLOOD);
+    assert_int_equal(fdb_count(fdb), 0);        /* No learning on VLAN 10. */
+    vlan_bitmap_set(&br.flood_vlans, 10, false);
+
+    /* Multicast source is never learned; multicast dst always floods. */
+    frame(b, &p, 0xB, 0xA, -1);
+    b[6] |= 1;
+    fwd_decide(&br, 0, fdb, 0, &p, 1, &d, &st);
+    assert_int_equal(fdb_count(fdb), 0);
+    fdb_learn(fdb, 10, 0x030000000001ULL, 2, 0);
+    frame(b, &p, 0x1, 0xA, -1);
+    b[0] = 0x03;
+    fwd_decide(&br, 0, fdb, 0, &p, 1, &d, &st);
+    assert_int_equal(d.out, FWD_OUT_FLOOD);
+
+    /* An fdb entry for a port no longer in the bridge floods. */
+    fdb_learn(fdb, 10, 0x020000000077ULL, 42, 0);
+    frame(b, &p, 0x77, 0xA, -1);
+    fwd_decide(&br, 0, fdb, 0, &p, 1, &d, &st);
+    assert_int_equal(d.out, FWD_OUT_FLOOD);
+    /* No fdb at all: everything floods. */
+    fwd_decide(&br, 0, NULL, 0, &p, 1, &d, &st);
+    assert_int_equal(d.out, FWD_OUT_FLOOD);
+    fdb_destroy(fdb);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flood_then_unicast),
+        cmocka_unit_test(test_drops_and_hairpin),
+        cmocka_unit_test(test_flood_vlans_and_multicast),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
