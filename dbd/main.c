@@ -43,7 +43,11 @@ usage(void)
            "  -p, --private-key=FILE  private key (file or db:DB,TABLE,COLUMN)\n"
            "  -c, --certificate=FILE  certificate for the private key\n"
            "  -C, --ca-cert=FILE      CA certificate to verify peers\n"
-           "  --bootstrap-ca-cert=FILE  same as --ca-cert\n\n"
+           "  --bootstrap-ca-cert=FILE  same as --ca-cert\n"
+           "Limits:\n"
+           "  --max-client-backlog=BYTES  disconnect a client that lets more\n"
+           "                          than BYTES of replies and updates queue\n"
+           "                          up (default 256 MiB)\n\n"
            "Daemon:\n",
            program_name(), program_name(), LANYARD_DBDIR);
     daemon_usage();
@@ -54,11 +58,13 @@ usage(void)
 }
 
 static char *
-parse_options(int argc, char *argv[], struct dbd_remotes *remotes)
+parse_options(int argc, char *argv[], struct dbd_remotes *remotes,
+              size_t *max_backlog)
 {
     enum {
         OPT_REMOTE = 0x2000,
         OPT_BOOTSTRAP_CA_CERT,
+        OPT_MAX_BACKLOG,
     };
     static const struct option long_options[] = {
         DAEMON_LONG_OPTIONS,
@@ -67,6 +73,7 @@ parse_options(int argc, char *argv[], struct dbd_remotes *remotes)
         {"certificate", required_argument, NULL, 'c'},
         {"ca-cert", required_argument, NULL, 'C'},
         {"bootstrap-ca-cert", required_argument, NULL, OPT_BOOTSTRAP_CA_CERT},
+        {"max-client-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -100,6 +107,15 @@ parse_options(int argc, char *argv[], struct dbd_remotes *remotes)
         case OPT_BOOTSTRAP_CA_CERT:
             ca = optarg;
             break;
+        case OPT_MAX_BACKLOG: {
+            long long n;
+            if (!str_to_llong(optarg, 10, &n) || n < 1) {
+                fatal("--max-client-backlog: \"%s\" is not a positive number "
+                      "of bytes", optarg);
+            }
+            *max_backlog = (size_t) n;
+            break;
+        }
         case 'h':
             usage();
             break;
@@ -328,7 +344,9 @@ main(int argc, char *argv[])
     set_program_name(argv[0]);
     ctx.server = dbd_server_create();
     ctx.remotes = dbd_remotes_create(ctx.server);
-    char *file_name = parse_options(argc, argv, ctx.remotes);
+    size_t max_backlog = 0;
+    char *file_name = parse_options(argc, argv, ctx.remotes, &max_backlog);
+    dbd_server_set_max_backlog(ctx.server, max_backlog);
 
     daemonize_start();
 

@@ -27,6 +27,11 @@ VLOG_DEFINE_THIS_MODULE(dbd_server);
  * client cannot starve the others. */
 #define MAX_MSGS_PER_RUN 64
 
+/* A client that stops reading while its monitors keep producing updates
+ * would make the server buffer without bound; past this many queued bytes
+ * it is disconnected (it resynchronises from scratch on reconnection). */
+#define MAX_BACKLOG_BYTES (256u * 1024 * 1024)
+
 struct dbd_server {
     struct dbd_db **dbs;
     size_t n_dbs, allocated_dbs;
@@ -36,6 +41,7 @@ struct dbd_server {
     struct uuid server_id;
     unsigned long long commit_seqno;
     bool changed;                   /* A commit happened this iteration. */
+    size_t max_backlog;             /* See MAX_BACKLOG_BYTES. */
     unsigned int n_sessions, n_monitors;
 };
 
@@ -876,6 +882,7 @@ dbd_server_create(void)
     list_init(&server->sessions);
     list_init(&server->triggers);
     server->locks = dbd_lock_table_create();
+    server->max_backlog = MAX_BACKLOG_BYTES;
     uuid_generate(&server->server_id);
     return server;
 }
@@ -962,6 +969,12 @@ dbd_server_run(struct dbd_server *server)
     LIST_FOR_EACH_SAFE (s, next, node, &server->sessions) {
         session_flush_held(s);
         jsonrpc_session_run(s->js, now);
+        if (jsonrpc_session_get_backlog(s->js) > server->max_backlog) {
+            VLOG_WARN("%s: disconnecting: %zu bytes queued and the client "
+                      "is not reading", jsonrpc_session_get_name(s->js),
+                      jsonrpc_session_get_backlog(s->js));
+            s->dead = true;
+        }
         if (s->dead && s->persistent) {
             jsonrpc_session_force_reconnect(s->js, now);
             session_reset(s);
@@ -1019,6 +1032,12 @@ dbd_server_get_memory_usage(const struct dbd_server *server, struct ds *out)
                   atoms, cells, dbd_lock_table_count(server->locks),
                   server->n_monitors, rows, server->n_sessions,
                   list_size(&server->triggers));
+}
+
+void
+dbd_server_set_max_backlog(struct dbd_server *server, size_t max_backlog)
+{
+    server->max_backlog = max_backlog ? max_backlog : MAX_BACKLOG_BYTES;
 }
 
 unsigned long long

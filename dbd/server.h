@@ -50,6 +50,10 @@ void dbd_server_wait(struct dbd_server *);
 /* Appends "key:value" pairs for memory/show. */
 void dbd_server_get_memory_usage(const struct dbd_server *, struct ds *);
 
+/* Clients with more than MAX_BACKLOG bytes queued for them are
+ * disconnected (0: the default, 256 MiB). */
+void dbd_server_set_max_backlog(struct dbd_server *, size_t max_backlog);
+
 /* Incremented on every commit to any database. */
 unsigned long long dbd_server_get_commit_seqno(const struct dbd_server *);
 

@@ -15,8 +15,9 @@ OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 
 
 class Server:
-    def __init__(self, impl):
+    def __init__(self, impl, extra_args=()):
         self.impl = impl
+        self.extra_args = list(extra_args)
         self.dir = tempfile.mkdtemp(prefix="ldbd-")
         self.sock = os.path.join(self.dir, "db.sock")
         self.ctl = os.path.join(self.dir, "ctl")
@@ -31,7 +32,8 @@ class Server:
         exe = "ovsdb-server" if self.impl == "ovs" else DBD
         self.proc = subprocess.Popen(
             [exe, "--remote=punix:" + self.sock, "--unixctl=" + self.ctl,
-             "--log-file=" + self.log, "-vconsole:off", self.db])
+             "--log-file=" + self.log, "-vconsole:off"] + self.extra_args
+            + [self.db])
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -58,6 +60,23 @@ class Server:
     def close(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
 
 
 class RawClient:

@@ -1,5 +1,6 @@
 """Monitor notifications are what real ovsdb-server sends, message for
 message (update/update2/update3, modify differences, condition changes)."""
+import json
 import re
 
 import pytest
@@ -9,14 +10,19 @@ from servers import RawClient, Server
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def normalise(obj, names):
-    """Replaces UUIDs by placeholders numbered in order of appearance."""
+def normalise(obj, names=None):
+    """Makes OBJ comparable across servers: UUIDs become "<uuid>", and an
+    object keyed by row UUIDs (whose order follows hashing) becomes a sorted
+    list of its normalised rows."""
     if isinstance(obj, dict):
-        return {normalise(k, names): normalise(v, names) for k, v in obj.items()}
+        if obj and all(UUID_RE.fullmatch(k) for k in obj):
+            rows = [normalise(v) for v in obj.values()]
+            return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
+        return {k: normalise(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [normalise(v, names) for v in obj]
+        return [normalise(v) for v in obj]
     if isinstance(obj, str) and UUID_RE.fullmatch(obj):
-        return names.setdefault(obj, f"<uuid{len(names)}>")
+        return "<uuid>"
     return obj
 
 
@@ -46,8 +52,7 @@ def scenario(s, method):
                 "id": 2})
         out.append(c.recv_all())
     c.close()
-    names = {}
-    return [normalise(batch, names) for batch in out]
+    return [normalise(batch) for batch in out]
 
 
 @pytest.mark.parametrize("method", ["monitor", "monitor_cond", "monitor_cond_since"])
