@@ -14,6 +14,7 @@
 #include "ovsdb.h"
 #include "poll-loop.h"
 #include "remotes.h"
+#include "replication.h"
 #include "schemas.h"
 #include "server.h"
 #include "unixctl.h"
@@ -25,7 +26,15 @@ VLOG_DEFINE_THIS_MODULE(dbd);
 struct dbd_ctx {
     struct dbd_server *server;
     struct dbd_remotes *remotes;
+    struct dbd_replication *repl;
     bool exiting;
+};
+
+struct dbd_options {
+    size_t max_backlog;
+    const char *sync_from;
+    const char *sync_exclude;
+    bool active;
 };
 
 static void
@@ -44,6 +53,10 @@ usage(void)
            "  -c, --certificate=FILE  certificate for the private key\n"
            "  -C, --ca-cert=FILE      CA certificate to verify peers\n"
            "  --bootstrap-ca-cert=FILE  same as --ca-cert\n"
+           "Replication:\n"
+           "  --sync-from=SERVER      start as a backup of the active SERVER\n"
+           "  --sync-exclude-tables=DB:TABLE[,DB:TABLE...]  do not replicate\n"
+           "  --active                with --sync-from, start active anyway\n"
            "Limits:\n"
            "  --max-client-backlog=BYTES  disconnect a client that lets more\n"
            "                          than BYTES of replies and updates queue\n"
@@ -59,12 +72,15 @@ usage(void)
 
 static char *
 parse_options(int argc, char *argv[], struct dbd_remotes *remotes,
-              size_t *max_backlog)
+              struct dbd_options *opts)
 {
     enum {
         OPT_REMOTE = 0x2000,
         OPT_BOOTSTRAP_CA_CERT,
         OPT_MAX_BACKLOG,
+        OPT_SYNC_FROM,
+        OPT_SYNC_EXCLUDE,
+        OPT_ACTIVE,
     };
     static const struct option long_options[] = {
         DAEMON_LONG_OPTIONS,
@@ -74,6 +90,9 @@ parse_options(int argc, char *argv[], struct dbd_remotes *remotes,
         {"ca-cert", required_argument, NULL, 'C'},
         {"bootstrap-ca-cert", required_argument, NULL, OPT_BOOTSTRAP_CA_CERT},
         {"max-client-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
+        {"sync-from", required_argument, NULL, OPT_SYNC_FROM},
+        {"sync-exclude-tables", required_argument, NULL, OPT_SYNC_EXCLUDE},
+        {"active", no_argument, NULL, OPT_ACTIVE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -107,13 +126,22 @@ parse_options(int argc, char *argv[], struct dbd_remotes *remotes,
         case OPT_BOOTSTRAP_CA_CERT:
             ca = optarg;
             break;
+        case OPT_SYNC_FROM:
+            opts->sync_from = optarg;
+            break;
+        case OPT_SYNC_EXCLUDE:
+            opts->sync_exclude = optarg;
+            break;
+        case OPT_ACTIVE:
+            opts->active = true;
+            break;
         case OPT_MAX_BACKLOG: {
             long long n;
             if (!str_to_llong(optarg, 10, &n) || n < 1) {
                 fatal("--max-client-backlog: \"%s\" is not a positive number "
                       "of bytes", optarg);
             }
-            *max_backlog = (size_t) n;
+            opts->max_backlog = (size_t) n;
             break;
         }
         case 'h':
@@ -317,8 +345,123 @@ cmd_memory_show(struct unixctl_conn *conn, int argc, const char *argv[],
 }
 
 static void
+cmd_sync_status(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    (void) argc;
+    (void) argv;
+    dbd_replication_status(ctx->repl, &out);
+    unixctl_command_reply(conn, ds_cstr(&out));
+    ds_destroy(&out);
+}
+
+static void
+cmd_set_active(struct unixctl_conn *conn, int argc, const char *argv[],
+               void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    dbd_replication_set_remote(ctx->repl, argv[1]);
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+cmd_get_active(struct unixctl_conn *conn, int argc, const char *argv[],
+               void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    const char *remote = dbd_replication_get_remote(ctx->repl);
+    (void) argc;
+    (void) argv;
+    unixctl_command_reply(conn, remote ? remote : "\n");
+}
+
+static void
+cmd_connect_active(struct unixctl_conn *conn, int argc, const char *argv[],
+                   void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    (void) argv;
+    /* OVS answers success even without a remote, with this message. */
+    unixctl_command_reply(conn, dbd_replication_connect(ctx->repl) ? NULL
+                          : "Unable to connect: active server is not specified.");
+}
+
+static void
+cmd_disconnect_active(struct unixctl_conn *conn, int argc, const char *argv[],
+                      void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    (void) argv;
+    dbd_replication_disconnect(ctx->repl);
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+cmd_set_probe(struct unixctl_conn *conn, int argc, const char *argv[],
+              void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    int msec;
+    (void) argc;
+    if (!str_to_int(argv[1], 10, &msec) || msec < 0) {
+        unixctl_command_reply_error(conn, "Invalid probe interval, integer value expected");
+        return;
+    }
+    dbd_replication_set_probe_interval(ctx->repl, msec);
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+cmd_set_exclude(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    char *error = dbd_replication_set_exclude(ctx->repl, argv[1]);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+    } else {
+        unixctl_command_reply(conn, NULL);
+    }
+}
+
+static void
+cmd_get_exclude(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *ctx_)
+{
+    struct dbd_ctx *ctx = ctx_;
+    (void) argc;
+    (void) argv;
+    char *ex = dbd_replication_get_exclude(ctx->repl);
+    unixctl_command_reply(conn, ex);
+    free(ex);
+}
+
+static void
 register_commands(struct dbd_ctx *ctx)
 {
+    unixctl_command_register("ovsdb-server/sync-status", "", 0, 0,
+                             cmd_sync_status, ctx);
+    unixctl_command_register("ovsdb-server/set-active-ovsdb-server", "", 1, 1,
+                             cmd_set_active, ctx);
+    unixctl_command_register("ovsdb-server/get-active-ovsdb-server", "", 0, 0,
+                             cmd_get_active, ctx);
+    unixctl_command_register("ovsdb-server/connect-active-ovsdb-server", "",
+                             0, 0, cmd_connect_active, ctx);
+    unixctl_command_register("ovsdb-server/disconnect-active-ovsdb-server", "",
+                             0, 0, cmd_disconnect_active, ctx);
+    unixctl_command_register("ovsdb-server/set-active-ovsdb-server-probe-interval",
+                             "", 1, 1, cmd_set_probe, ctx);
+    unixctl_command_register("ovsdb-server/set-sync-exclude-tables", "", 1, 1,
+                             cmd_set_exclude, ctx);
+    unixctl_command_register("ovsdb-server/get-sync-exclude-tables", "", 0, 0,
+                             cmd_get_exclude, ctx);
     unixctl_command_register("exit", "", 0, 0, cmd_exit, ctx);
     unixctl_command_register("ovsdb-server/compact", "[DB]", 0, 1,
                              cmd_compact, ctx);
@@ -344,9 +487,9 @@ main(int argc, char *argv[])
     set_program_name(argv[0]);
     ctx.server = dbd_server_create();
     ctx.remotes = dbd_remotes_create(ctx.server);
-    size_t max_backlog = 0;
-    char *file_name = parse_options(argc, argv, ctx.remotes, &max_backlog);
-    dbd_server_set_max_backlog(ctx.server, max_backlog);
+    struct dbd_options opts = { 0 };
+    char *file_name = parse_options(argc, argv, ctx.remotes, &opts);
+    dbd_server_set_max_backlog(ctx.server, opts.max_backlog);
 
     daemonize_start();
 
@@ -359,6 +502,18 @@ main(int argc, char *argv[])
     dbd_server_add_db(ctx.server, db);
     struct dbd_db *server_db = create_server_db(ctx.server);
     dbd_server_add_db(ctx.server, server_db);
+
+    ctx.repl = dbd_replication_create(ctx.server, db);
+    dbd_replication_set_remote(ctx.repl, opts.sync_from);
+    if (opts.sync_exclude) {
+        char *rerror = dbd_replication_set_exclude(ctx.repl, opts.sync_exclude);
+        if (rerror) {
+            fatal("--sync-exclude-tables: %s", rerror);
+        }
+    }
+    if (opts.sync_from && !opts.active) {
+        dbd_replication_connect(ctx.repl);
+    }
 
     struct unixctl_server *unixctl;
     int retval = unixctl_server_create(daemon_get_unixctl_path(), &unixctl);
@@ -376,6 +531,7 @@ main(int argc, char *argv[])
     while (!ctx.exiting && !daemon_should_exit()) {
         unixctl_server_run(unixctl);
         dbd_remotes_run(ctx.remotes);
+        dbd_replication_run(ctx.repl);
         if (dbd_server_run(ctx.server)) {
             dbd_remotes_reconfigure(ctx.remotes);
         }
@@ -393,6 +549,7 @@ main(int argc, char *argv[])
         }
         unixctl_server_wait(unixctl);
         dbd_remotes_wait(ctx.remotes);
+        dbd_replication_wait(ctx.repl);
         dbd_server_wait(ctx.server);
         poll_timer_wait(60 * 1000);     /* Periodic compaction check. */
         daemon_signals_wait();
@@ -404,6 +561,7 @@ main(int argc, char *argv[])
     unixctl_server_run(unixctl);
     unixctl_server_destroy(unixctl);
     dbd_remotes_destroy(ctx.remotes);
+    dbd_replication_destroy(ctx.repl);
     dbd_server_destroy(ctx.server);
     dbd_db_close(server_db);
     dbd_db_close(db);

@@ -42,6 +42,7 @@ struct dbd_server {
     unsigned long long commit_seqno;
     bool changed;                   /* A commit happened this iteration. */
     size_t max_backlog;             /* See MAX_BACKLOG_BYTES. */
+    bool read_only;                 /* Backup server: clients cannot write. */
     unsigned int n_sessions, n_monitors;
 };
 
@@ -336,7 +337,7 @@ execute_transact(struct session *s, struct dbd_db *db, const json_t *id,
     struct ovsdb_exec_ctx ctx = {
         .has_lock = session_has_lock,
         .aux = s,
-        .read_only = false,
+        .read_only = s->server->read_only,
         .start_msec = start,
     };
 
@@ -610,6 +611,11 @@ handle_lock(struct session *s, const struct jsonrpc_msg *req,
 {
     const char *method = mode == DBD_LOCK_STEAL ? "steal" : "lock";
     const json_t *name = json_array_get(req->params, 0);
+    if (s->server->read_only) {
+        reply_error_string(s, req->id, "lock and unlock methods not allowed, "
+                           "DB server is read only.");
+        return;
+    }
     if (json_array_size(req->params) != 1 || !json_is_string(name)) {
         char *details = xasprintf("%s request params must be <id>", method);
         reply_syntax_error(s, req->id, req->params, NULL, details);
@@ -656,6 +662,11 @@ static void
 handle_unlock(struct session *s, const struct jsonrpc_msg *req)
 {
     const json_t *name = json_array_get(req->params, 0);
+    if (s->server->read_only) {
+        reply_error_string(s, req->id, "lock and unlock methods not allowed, "
+                           "DB server is read only.");
+        return;
+    }
     if (json_array_size(req->params) != 1 || !json_is_string(name)) {
         reply_syntax_error(s, req->id, req->params, NULL,
                            "unlock request params must be <id>");
@@ -1032,6 +1043,57 @@ dbd_server_get_memory_usage(const struct dbd_server *server, struct ds *out)
                   atoms, cells, dbd_lock_table_count(server->locks),
                   server->n_monitors, rows, server->n_sessions,
                   list_size(&server->triggers));
+}
+
+void
+dbd_server_set_read_only(struct dbd_server *server, bool read_only)
+{
+    server->read_only = read_only;
+}
+
+bool
+dbd_server_is_read_only(const struct dbd_server *server)
+{
+    return server->read_only;
+}
+
+const struct uuid *
+dbd_server_get_server_id(const struct dbd_server *server)
+{
+    return &server->server_id;
+}
+
+char *
+dbd_server_execute_internal(struct dbd_server *server, struct dbd_db *db,
+                            const json_t *ops)
+{
+    struct ovsdb_exec_ctx ctx = { .start_msec = time_msec() };
+    long long deadline;
+    json_t *results = NULL;
+    struct ovsdb_txn *txn = NULL;
+    if (ovsdb_execute(dbd_db_ovsdb(db), ops, &ctx, time_msec(), &deadline,
+                      &results, &txn) != OVSDB_EXEC_DONE) {
+        return xstrdup("transaction would block");
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach (results, i, r) {
+        if (json_is_object(r) && json_object_get(r, "error")) {
+            char *text = json_dumps(r, JSON_COMPACT);
+            json_decref(results);
+            if (txn) {
+                ovsdb_txn_abort(txn);
+            }
+            return text;
+        }
+    }
+    json_decref(results);
+    if (txn) {
+        server_commit(server, db, txn);
+        /* Held replies and updates go out after the next log sync. */
+        poll_immediate_wake();
+    }
+    return NULL;
 }
 
 void

@@ -18,9 +18,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct dbd_db;
 struct ds;
 struct jsonrpc_session;
+struct uuid;
 
 struct dbd_server;
 
@@ -49,6 +52,21 @@ void dbd_server_wait(struct dbd_server *);
 
 /* Appends "key:value" pairs for memory/show. */
 void dbd_server_get_memory_usage(const struct dbd_server *, struct ds *);
+
+/* In read-only mode (a replication backup) clients may read and monitor
+ * but every write operation and every lock request is refused. */
+void dbd_server_set_read_only(struct dbd_server *, bool read_only);
+bool dbd_server_is_read_only(const struct dbd_server *);
+
+/* Executes OPS on DB for the server itself (replication), ignoring
+ * read-only mode, and commits through the normal pipeline (log, monitors,
+ * group sync).  Returns NULL or the first failing result as JSON text
+ * (caller frees); nothing is applied on failure. */
+char *dbd_server_execute_internal(struct dbd_server *, struct dbd_db *,
+                                  const json_t *ops);
+
+/* Fresh for every process start (get_server_id). */
+const struct uuid *dbd_server_get_server_id(const struct dbd_server *);
 
 /* Clients with more than MAX_BACKLOG bytes queued for them are
  * disconnected (0: the default, 256 MiB). */
