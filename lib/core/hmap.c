@@ -167,3 +167,17 @@ hmap_next(const struct hmap *h, const struct hmap_node *node)
 {
     return node->next ? node->next : first_from(h, (node->hash & h->mask) + 1);
 }
+
+struct hmap_node *
+hmap_pop_ahead(struct hmap *h, size_t *bucket)
+{
+    for (; *bucket <= h->mask; ++*bucket) {
+        struct hmap_node *node = h->buckets[*bucket];
+        if (node) {
+            h->buckets[*bucket] = node->next;
+            h->n--;
+            return node;
+        }
+    }
+    return NULL;
+}

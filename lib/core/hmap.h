@@ -70,10 +70,18 @@ struct hmap_node *hmap_next(const struct hmap *, const struct hmap_node *);
          (NEXT = HMAP_NODE_TO(hmap_next(HMAP, &(ITER)->MEMBER), ITER, MEMBER), 1); \
          ITER = NEXT)
 
+/* Removes and returns a node at or after bucket *BUCKET, advancing
+ * *BUCKET, or NULL when the map is empty: popping every node this way is
+ * linear in the map's size. */
+struct hmap_node *hmap_pop_ahead(struct hmap *, size_t *bucket);
+
+#define HMAP_POP_CAT2(A, B) A##B
+#define HMAP_POP_CAT(A, B) HMAP_POP_CAT2(A, B)
 /* Removes every node, binding each to ITER in turn (for destroy loops). */
 #define HMAP_FOR_EACH_POP(ITER, MEMBER, HMAP)                                  \
-    while (!hmap_is_empty(HMAP) &&                                             \
-           (ITER = OBJECT_CONTAINING(hmap_first(HMAP), ITER, MEMBER),          \
-            hmap_remove(HMAP, &(ITER)->MEMBER), 1))
+    for (size_t HMAP_POP_CAT(hmap_pop_bucket_, __LINE__) = 0;                  \
+         (ITER = HMAP_NODE_TO(hmap_pop_ahead(HMAP,                             \
+                                  &HMAP_POP_CAT(hmap_pop_bucket_, __LINE__)),  \
+                              ITER, MEMBER)) != NULL; )
 
 #endif
