@@ -75,13 +75,26 @@ struct hmap_node *hmap_next(const struct hmap *, const struct hmap_node *);
  * linear in the map's size. */
 struct hmap_node *hmap_pop_ahead(struct hmap *, size_t *bucket);
 
+/* Pops one node into *ITERP (the containing object, at OFFSET from its
+ * node); false when the map is empty.  Evaluates everything once. */
+static inline bool
+hmap_pop_into__(struct hmap *h, size_t *bucket, void **iterp, size_t offset)
+{
+    struct hmap_node *node = hmap_pop_ahead(h, bucket);
+    if (!node) {
+        return false;
+    }
+    *iterp = (char *) node - offset;
+    return true;
+}
+
 #define HMAP_POP_CAT2(A, B) A##B
 #define HMAP_POP_CAT(A, B) HMAP_POP_CAT2(A, B)
 /* Removes every node, binding each to ITER in turn (for destroy loops). */
 #define HMAP_FOR_EACH_POP(ITER, MEMBER, HMAP)                                  \
     for (size_t HMAP_POP_CAT(hmap_pop_bucket_, __LINE__) = 0;                  \
-         (ITER = HMAP_NODE_TO(hmap_pop_ahead(HMAP,                             \
-                                  &HMAP_POP_CAT(hmap_pop_bucket_, __LINE__)),  \
-                              ITER, MEMBER)) != NULL; )
+         hmap_pop_into__(HMAP, &HMAP_POP_CAT(hmap_pop_bucket_, __LINE__),      \
+                         (void **) &(ITER),                                    \
+                         offsetof(__typeof__(*(ITER)), MEMBER)); )
 
 #endif
