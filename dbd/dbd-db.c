@@ -222,6 +222,9 @@ dbd_db_log_txn(struct dbd_db *db, const struct ovsdb_txn *txn)
         return;
     }
     json_t *record = ovsdb_txn_to_file_json(txn, time_wall_msec());
+    if (!record) {
+        return;                 /* Only ephemeral columns changed. */
+    }
     int error = dblog_write(db->log, record);
     json_decref(record);
     if (error) {

@@ -833,6 +833,10 @@ bridges_run(struct bridges *b, long long now)
         b->next_stats = now + STATS_INTERVAL_MSEC;
         struct iface *i;
         HMAP_FOR_EACH (i, name_node, &b->ifaces) {
+            /* Devices go up and down (and change MAC or MTU) without any
+             * database change, so their status is polled with the stats;
+             * iface_status() writes only what changed. */
+            iface_status(b, i, ops);
             iface_stats(b, i, ops);
         }
     }
