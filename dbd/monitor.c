@@ -592,7 +592,7 @@ compute_update(const struct dbd_monitor_batch *batch,
         const struct batch_change *c = &batch->changes[i];
         for (unsigned int j = 0; j < m->n_tables; j++) {
             const struct monitor_table *mt = &m->tables[j];
-            if (mt->ts != c->ts && strcmp(mt->ts->name, c->ts->name)) {
+            if (mt->ts != c->ts) {      /* Same schema: compare pointers. */
                 continue;
             }
             json_t *ru = row_update_json(m, mt, c->old, c->new);

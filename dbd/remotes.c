@@ -185,18 +185,6 @@ dbd_remotes_set_ssl(struct dbd_remotes *r, const char *key, const char *cert,
 
 typedef void target_cb(const char *target, int probe_interval, void *aux);
 
-static const struct ovsdb_datum *
-row_column(const struct ovsdb_row *row, const char *name, const struct ovsdb_type **typep)
-{
-    const struct ovsdb_column_schema *cs =
-        ovsdb_table_schema_find_column(row->table->schema, name);
-    if (!cs) {
-        return NULL;
-    }
-    *typep = &cs->type;
-    return &row->columns[cs->index];
-}
-
 /* Calls CB for each target that "db:DB,TABLE,COLUMN" currently names. */
 static void
 for_each_db_target(const struct dbd_remotes *r, const char *name,
@@ -230,12 +218,12 @@ for_each_db_target(const struct dbd_remotes *r, const char *name,
                     ovsdb_table_find_row(ref, &d->keys[i].uuid);
                 const struct ovsdb_type *t_type, *p_type;
                 const struct ovsdb_datum *target = target_row
-                    ? row_column(target_row, "target", &t_type) : NULL;
+                    ? ovsdb_row_find_column(target_row, "target", &t_type) : NULL;
                 if (!target || t_type->key.type != OVSDB_TYPE_STRING || !target->n) {
                     continue;
                 }
                 const struct ovsdb_datum *probe =
-                    row_column(target_row, "inactivity_probe", &p_type);
+                    ovsdb_row_find_column(target_row, "inactivity_probe", &p_type);
                 int interval = probe && probe->n && p_type->key.type == OVSDB_TYPE_INTEGER
                                ? (int) probe->keys[0].integer : -1;
                 cb(target->keys[0].string, interval, aux);

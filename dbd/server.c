@@ -593,12 +593,6 @@ session_find_lock(const struct session *s, const char *name)
     return NULL;
 }
 
-static struct session *
-session_from_lock_owner(void *owner)
-{
-    return owner;
-}
-
 static void
 notify_lock(struct session *s, const char *method, const char *name)
 {
@@ -636,7 +630,7 @@ handle_lock(struct session *s, const struct jsonrpc_msg *req,
                                   s, mode, &victim);
     list_push_back(&s->locks, &sl->node);
     if (victim && victim != s) {
-        notify_lock(session_from_lock_owner(victim), "stolen",
+        notify_lock(victim, "stolen",
                     json_string_value(name));
     }
     reply_result(s, req->id,
@@ -645,17 +639,16 @@ handle_lock(struct session *s, const struct jsonrpc_msg *req,
 }
 
 static void
-release_lock(struct session *s, struct session_lock *sl)
+release_lock(struct session_lock *sl)
 {
     char *name = xstrdup(dbd_lock_waiter_name(sl->waiter));
     void *new_owner = dbd_lock_release(sl->waiter);
     list_remove(&sl->node);
     free(sl);
     if (new_owner) {
-        notify_lock(session_from_lock_owner(new_owner), "locked", name);
+        notify_lock(new_owner, "locked", name);
     }
     free(name);
-    (void) s;
 }
 
 static void
@@ -678,7 +671,7 @@ handle_unlock(struct session *s, const struct jsonrpc_msg *req)
                            "unlock: \"unlock\" without \"lock\" or \"steal\"");
         return;
     }
-    release_lock(s, sl);
+    release_lock(sl);
     reply_result(s, req->id, json_object());
 }
 
@@ -841,7 +834,7 @@ session_reset(struct session *s)
                                                 struct session_monitor, node));
     }
     while (!list_is_empty(&s->locks)) {
-        release_lock(s, CONTAINER_OF(s->locks.next, struct session_lock, node));
+        release_lock(CONTAINER_OF(s->locks.next, struct session_lock, node));
     }
     struct trigger *t, *next;
     LIST_FOR_EACH_SAFE (t, next, node, &server->triggers) {

@@ -68,39 +68,24 @@ struct bridges {
 
 /* --- Reading rows --- */
 
-static const struct ovsdb_datum *
-col(const struct ovsdb_row *row, const char *name,
-    const struct ovsdb_type **typep)
-{
-    const struct ovsdb_column_schema *cs =
-        ovsdb_table_schema_find_column(row->table->schema, name);
-    if (!cs) {
-        return NULL;
-    }
-    if (typep) {
-        *typep = &cs->type;
-    }
-    return &row->columns[cs->index];
-}
-
 static const char *
 col_string(const struct ovsdb_row *row, const char *name)
 {
-    const struct ovsdb_datum *d = col(row, name, NULL);
+    const struct ovsdb_datum *d = ovsdb_row_find_column(row, name, NULL);
     return d && d->n ? d->keys[0].string : "";
 }
 
 static long long
 col_int(const struct ovsdb_row *row, const char *name, long long dflt)
 {
-    const struct ovsdb_datum *d = col(row, name, NULL);
+    const struct ovsdb_datum *d = ovsdb_row_find_column(row, name, NULL);
     return d && d->n ? d->keys[0].integer : dflt;
 }
 
 static const char *
 col_map_get(const struct ovsdb_row *row, const char *name, const char *key)
 {
-    const struct ovsdb_datum *d = col(row, name, NULL);
+    const struct ovsdb_datum *d = ovsdb_row_find_column(row, name, NULL);
     for (unsigned int i = 0; d && i < d->n; i++) {
         if (!strcmp(d->keys[i].string, key)) {
             return d->values[i].string;
@@ -207,7 +192,7 @@ static char *
 bridge_settings(const struct ovsdb_row *row)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
-    const struct ovsdb_datum *fv = col(row, "flood_vlans", NULL);
+    const struct ovsdb_datum *fv = ovsdb_row_find_column(row, "flood_vlans", NULL);
     for (unsigned int i = 0; fv && i < fv->n; i++) {
         ds_put_format(&s, "%lld,", fv->keys[i].integer);
     }
@@ -229,7 +214,7 @@ bridge_apply_settings(struct bridges *b, struct bridge *br,
     free(br->settings);
     br->settings = settings;
 
-    const struct ovsdb_datum *fv = col(row, "flood_vlans", NULL);
+    const struct ovsdb_datum *fv = ovsdb_row_find_column(row, "flood_vlans", NULL);
     uint16_t *vids = xcalloc(fv ? fv->n + 1 : 1, sizeof *vids);
     for (unsigned int i = 0; fv && i < fv->n; i++) {
         vids[i] = (uint16_t) fv->keys[i].integer;
@@ -344,7 +329,7 @@ bridge_reconcile(struct bridges *b, const struct uuid *uuid,
         }
     }
     bridge_apply_settings(b, br, row);
-    bridge_update_ports(b, br, col(row, "ports", NULL), marked);
+    bridge_update_ports(b, br, ovsdb_row_find_column(row, "ports", NULL), marked);
 }
 
 /* --- Interfaces --- */
@@ -385,7 +370,7 @@ want_init(struct iface_want *w, const struct ovsdb_row *iface,
                              "(interface type \"%s\" is not supported)",
                              w->name, type);
     }
-    const struct ovsdb_datum *ifaces = col(port, "interfaces", NULL);
+    const struct ovsdb_datum *ifaces = ovsdb_row_find_column(port, "interfaces", NULL);
     if (!w->error && ifaces && ifaces->n > 1) {
         w->error = xasprintf("%s: port %s has %u interfaces; bonding is not "
                              "supported by this datapath", w->name,
@@ -403,8 +388,8 @@ want_init(struct iface_want *w, const struct ovsdb_row *iface,
     w->config = xasprintf("%s|%s|%s|%s", bridge, w->type, peer ? peer : "", mac);
 
     /* VLANs, from the Port row. */
-    const struct ovsdb_datum *trunks = col(port, "trunks", NULL);
-    const struct ovsdb_datum *cvlans = col(port, "cvlans", NULL);
+    const struct ovsdb_datum *trunks = ovsdb_row_find_column(port, "trunks", NULL);
+    const struct ovsdb_datum *cvlans = ovsdb_row_find_column(port, "cvlans", NULL);
     struct vlan_port_config vc = {
         .vlan_mode = col_string(port, "vlan_mode")[0]
                      ? col_string(port, "vlan_mode") : NULL,
@@ -539,7 +524,7 @@ port_reconcile(struct bridges *b, const struct uuid *uuid,
 {
     const struct ovsdb_row *port = find_row(b, "Port", uuid);
     struct port_home *home = home_find(b, uuid);
-    const struct ovsdb_datum *ifaces = port ? col(port, "interfaces", NULL) : NULL;
+    const struct ovsdb_datum *ifaces = port ? ovsdb_row_find_column(port, "interfaces", NULL) : NULL;
 
     /* Interfaces that left this port (or whose port left its bridge). */
     struct iface *i, *next;
@@ -709,7 +694,7 @@ bridges_destroy(struct bridges *b)
     if (!b) {
         return;
     }
-    struct uuid_set scratch = { HMAP_INITIALIZER(&scratch.map) };
+    struct uuid_set scratch;
     hmap_init(&scratch.map);
     while (!hmap_is_empty(&b->bridges)) {
         bridge_destroy(b, OBJECT_CONTAINING(hmap_first(&b->bridges),
@@ -816,12 +801,10 @@ bridges_run(struct bridges *b, long long now)
         }
     }
 
-    /* Status of every interface we looked at, then the handshake. */
+    /* Status of every interface we looked at (once each), then the
+     * handshake. */
     HMAP_FOR_EACH (u, node, &ifaces.map) {
-        struct iface *i = iface_find_uuid(b, &u->uuid);
-        if (i) {
-            iface_status(b, i, ops);
-        }
+        uuid_set_add(&done, &u->uuid);
     }
     HMAP_FOR_EACH (u, node, &done.map) {
         struct iface *i = iface_find_uuid(b, &u->uuid);

@@ -50,8 +50,7 @@ cmd_exit(struct unixctl_conn *conn, int argc, const char *argv[], void *sd_)
 }
 
 static void
-reply_ds(struct unixctl_conn *conn, int error, struct ds *out,
-         const char *bridge)
+reply_ds(struct unixctl_conn *conn, int error, struct ds *out)
 {
     if (error == ENOENT) {
         unixctl_command_reply_error(conn, "no such bridge");
@@ -60,7 +59,6 @@ reply_ds(struct unixctl_conn *conn, int error, struct ds *out,
     } else {
         unixctl_command_reply(conn, ds_cstr(out));
     }
-    (void) bridge;
     ds_destroy(out);
 }
 
@@ -70,7 +68,7 @@ cmd_fdb_show(struct unixctl_conn *conn, int argc, const char *argv[], void *sd_)
     struct switchd *sd = sd_;
     struct ds out = DS_EMPTY_INITIALIZER;
     (void) argc;
-    reply_ds(conn, dp_fdb_show(sd->dp, argv[1], time_msec(), &out), &out, argv[1]);
+    reply_ds(conn, dp_fdb_show(sd->dp, argv[1], time_msec(), &out), &out);
 }
 
 static void
@@ -80,7 +78,7 @@ cmd_fdb_stats_show(struct unixctl_conn *conn, int argc, const char *argv[],
     struct switchd *sd = sd_;
     struct ds out = DS_EMPTY_INITIALIZER;
     (void) argc;
-    reply_ds(conn, dp_fdb_stats_show(sd->dp, argv[1], &out), &out, argv[1]);
+    reply_ds(conn, dp_fdb_stats_show(sd->dp, argv[1], &out), &out);
 }
 
 static void

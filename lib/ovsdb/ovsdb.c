@@ -439,3 +439,18 @@ ovsdb_row_get_column(const struct ovsdb_row *row, unsigned int column_idx)
 {
     return &row->columns[column_idx];
 }
+
+const struct ovsdb_datum *
+ovsdb_row_find_column(const struct ovsdb_row *row, const char *name,
+                      const struct ovsdb_type **typep)
+{
+    const struct ovsdb_column_schema *cs =
+        ovsdb_table_schema_find_column(row->table->schema, name);
+    if (!cs) {
+        return NULL;
+    }
+    if (typep) {
+        *typep = &cs->type;
+    }
+    return &row->columns[cs->index];
+}

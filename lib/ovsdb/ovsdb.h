@@ -29,6 +29,7 @@
 struct ovsdb_datum;
 struct ovsdb_schema;
 struct ovsdb_table_schema;
+struct ovsdb_type;
 struct ovsdb_txn;
 
 /* A row's entry in one of its table's hash indexes. */
@@ -80,6 +81,11 @@ const struct ovsdb_row *ovsdb_table_find_by_index(const struct ovsdb_table *,
 
 const struct ovsdb_datum *ovsdb_row_get_column(const struct ovsdb_row *,
                                                unsigned int column_idx);
+/* The datum of ROW's column NAME, or NULL if its table has no such column;
+ * if TYPEP is nonnull it receives the column's type. */
+const struct ovsdb_datum *ovsdb_row_find_column(const struct ovsdb_row *,
+                                                const char *name,
+                                                const struct ovsdb_type **typep);
 
 /* The row as an RFC 7047 <row> object: the columns whose bit is set in
  * COLUMN_BITMAP (indexed by column index), or every column including _uuid
