@@ -266,67 +266,6 @@ session_has_lock(const char *name, void *s_)
     return false;
 }
 
-static bool
-is_write_op(const json_t *op)
-{
-    const char *name = json_string_value(json_object_get(op, "op"));
-    return name && (!strcmp(name, "insert") || !strcmp(name, "update")
-                    || !strcmp(name, "mutate") || !strcmp(name, "delete"));
-}
-
-/* Clients may read the reserved _Server database but never write it: the
- * first write operation fails with ovsdb-server's error, the rest are not
- * executed.  Returns the results, or NULL if OPS has no write. */
-static json_t *
-reject_reserved_writes(struct dbd_db *db, const json_t *ops,
-                       const struct ovsdb_exec_ctx *ctx, long long now)
-{
-    size_t n = json_array_size(ops), k;
-    for (k = 0; k < n && !is_write_op(json_array_get(ops, k)); k++) {
-        continue;
-    }
-    if (k == n) {
-        return NULL;
-    }
-
-    json_t *prefix = json_array();
-    for (size_t i = 0; i < k; i++) {
-        json_array_append(prefix, json_array_get(ops, i));
-    }
-    long long deadline;
-    json_t *results = NULL;
-    struct ovsdb_txn *txn = NULL;
-    if (ovsdb_execute(dbd_db_ovsdb(db), prefix, ctx, now, &deadline,
-                      &results, &txn) != OVSDB_EXEC_DONE) {
-        results = NULL;
-    }
-    json_decref(prefix);
-    if (txn) {
-        ovsdb_txn_abort(txn);
-    }
-    if (!results) {
-        results = json_array();
-    }
-    /* If an earlier op already failed, that is the answer. */
-    size_t i;
-    json_t *r;
-    json_array_foreach (results, i, r) {
-        if (json_is_object(r) && json_object_get(r, "error")) {
-            return results;
-        }
-    }
-    const char *op = json_string_value(json_object_get(json_array_get(ops, k), "op"));
-    struct ovsdb_error *e = ovsdb_error("not allowed",
-        "%s operation not allowed on table in reserved database %s",
-        op, dbd_db_name(db));
-    json_array_append_new(results, ovsdb_error_to_json(e));
-    ovsdb_error_destroy(e);
-    for (i = k + 1; i < n; i++) {
-        json_array_append_new(results, json_null());
-    }
-    return results;
-}
-
 /* Executes OPS; returns true if done (reply sent), false if blocked with
  * *DEADLINEP set. */
 static bool
@@ -338,16 +277,9 @@ execute_transact(struct session *s, struct dbd_db *db, const json_t *id,
         .has_lock = session_has_lock,
         .aux = s,
         .read_only = s->server->read_only,
+        .reserved_db = dbd_db_is_reserved(db) ? dbd_db_name(db) : NULL,
         .start_msec = start,
     };
-
-    if (dbd_db_is_reserved(db)) {
-        json_t *results = reject_reserved_writes(db, ops, &ctx, now);
-        if (results) {
-            reply_result(s, id, results);
-            return true;
-        }
-    }
 
     json_t *results = NULL;
     struct ovsdb_txn *txn = NULL;

@@ -721,6 +721,11 @@ execute_op(struct exec *x, const json_t *op, size_t idx, size_t n,
         return ovsdb_error_wrap(error, "Parsing ovsdb operation %zu of %zu "
                                 "failed", idx + 1, n);
     }
+    if (oc->writes && x->ctx->reserved_db) {
+        return ovsdb_error("not allowed", "%s operation not allowed on table "
+                           "in reserved database %s", oc->name,
+                           x->ctx->reserved_db);
+    }
     if (oc->writes && x->ctx->read_only) {
         return ovsdb_error("not allowed", "%s operation not allowed when "
                            "database server is in read only mode", oc->name);

@@ -33,6 +33,9 @@ struct ovsdb_exec_ctx {
     void *aux;
     bool read_only;      /* Backup server: insert/update/mutate/delete fail
                           * with "not allowed". */
+    const char *reserved_db; /* Non-NULL: a reserved database (_Server)
+                              * of this name; writes fail with "not
+                              * allowed ... in reserved database NAME". */
     long long start_msec; /* When the request first arrived (a "wait"
                            * timeout counts from here); 0 means now. */
 };

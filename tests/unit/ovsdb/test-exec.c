@@ -683,6 +683,19 @@ test_misc_ops(void **state)
     assert_string_equal(test_result_details(r, 1), "delete operation not "
                         "allowed when database server is in read only mode");
     json_decref(r);
+
+    /* A reserved database: reads work, the first write fails with the
+     * reserved-database wording and nothing after it runs. */
+    struct ovsdb_exec_ctx reserved = { .reserved_db = "_Server" };
+    r = test_exec(db, "[{\"op\":\"select\",\"table\":\"Pair\",\"where\":[]},"
+                  "{\"op\":\"insert\",\"table\":\"Pair\",\"row\":{}},"
+                  "{\"op\":\"comment\",\"comment\":\"x\"}]", &reserved, NULL);
+    assert_null(test_result_error(r, 0));
+    assert_string_equal(test_result_error(r, 1), "not allowed");
+    assert_string_equal(test_result_details(r, 1), "insert operation not "
+                        "allowed on table in reserved database _Server");
+    assert_true(json_is_null(json_array_get(r, 2)));
+    json_decref(r);
 }
 
 static void
