@@ -212,6 +212,106 @@ vsctl_atom_compare(const union vsctl_atom *a, const union vsctl_atom *b,
     return 0;
 }
 
+/* Reads the 4 hex digits of a \\u escape at P into *C. */
+static char *
+parse_4hex(const char *p, const char *end, unsigned int *c)
+{
+    *c = 0;
+    for (int i = 0; i < 4; i++) {
+        if (p + i >= end || !isxdigit((unsigned char) p[i])) {
+            return xstrdup("malformed \\u escape");
+        }
+        *c = *c * 16 + (isdigit((unsigned char) p[i])
+                        ? p[i] - '0' : (tolower((unsigned char) p[i]) - 'a' + 10));
+    }
+    return *c ? NULL
+              : xstrdup("null bytes not supported in quoted strings");
+}
+
+static void
+put_utf8(struct ds *out, unsigned int c)
+{
+    if (c < 0x80) {
+        ds_put_char(out, c);
+    } else if (c < 0x800) {
+        ds_put_char(out, 0xc0 | (c >> 6));
+        ds_put_char(out, 0x80 | (c & 0x3f));
+    } else if (c < 0x10000) {
+        ds_put_char(out, 0xe0 | (c >> 12));
+        ds_put_char(out, 0x80 | ((c >> 6) & 0x3f));
+        ds_put_char(out, 0x80 | (c & 0x3f));
+    } else {
+        ds_put_char(out, 0xf0 | (c >> 18));
+        ds_put_char(out, 0x80 | ((c >> 12) & 0x3f));
+        ds_put_char(out, 0x80 | ((c >> 6) & 0x3f));
+        ds_put_char(out, 0x80 | (c & 0x3f));
+    }
+}
+
+/* Decodes the body of a JSON string (IN, LEN bytes, without the quotes)
+ * into *OUTP (malloc'd).  Returns NULL or an error worded as OVSDB words
+ * it.  Code points are not validated here: the UTF-8 check of the
+ * constraints reports lone surrogates. */
+static char *
+json_unescape(const char *in, size_t len, char **outp)
+{
+    const char *end = in + len;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *error = NULL;
+    *outp = NULL;
+    while (!error && in < end) {
+        char c = *in++;
+        if (c == '"') {
+            error = xstrdup("quoted string may not include unescaped \"");
+            break;
+        } else if (c != '\\') {
+            ds_put_char(&out, c);
+            continue;
+        }
+        c = in < end ? *in++ : '\0';
+        switch (c) {
+        case '"': case '\\': case '/': ds_put_char(&out, c); break;
+        case 'b': ds_put_char(&out, '\b'); break;
+        case 'f': ds_put_char(&out, '\f'); break;
+        case 'n': ds_put_char(&out, '\n'); break;
+        case 'r': ds_put_char(&out, '\r'); break;
+        case 't': ds_put_char(&out, '\t'); break;
+        case 'u': {
+            unsigned int c0, c1;
+            if (in + 4 > end) {
+                error = xstrdup("quoted string ends within \\u escape");
+            } else if (!(error = parse_4hex(in, end, &c0))) {
+                in += 4;
+                if (c0 < 0xd800 || c0 > 0xdbff) {
+                    put_utf8(&out, c0);
+                } else if (in + 2 > end || in[0] != '\\' || in[1] != 'u') {
+                    error = xstrdup("malformed escaped surrogate pair");
+                } else if (!(error = parse_4hex(in + 2, end, &c1))) {
+                    in += 6;
+                    if (c1 < 0xdc00 || c1 > 0xdfff) {
+                        error = xstrdup("second half of escaped surrogate "
+                                        "pair is not trailing surrogate");
+                    } else {
+                        put_utf8(&out, 0x10000 + ((c0 - 0xd800) << 10)
+                                       + (c1 - 0xdc00));
+                    }
+                }
+            }
+            break;
+        }
+        default:
+            error = xasprintf("bad escape \\%c", c);
+            break;
+        }
+    }
+    if (error) {
+        ds_destroy(&out);
+        return error;
+    }
+    *outp = out.string ? ds_steal_cstr(&out) : xstrdup("");
+    return NULL;
+}
+
 static bool
 parse_integer(const char *s, long long *out)
 {
@@ -226,7 +326,7 @@ parse_integer(const char *s, long long *out)
 
 char *
 vsctl_atom_from_string(union vsctl_atom *a, const struct vsctl_base_type *b,
-                       const char *s, vsctl_symbol_cb *symbol, void *aux)
+                       const char *s, vsctl_symbol_resolve_cb *symbol, void *aux)
 {
     memset(a, 0, sizeof *a);
     switch (b->type) {
@@ -266,14 +366,12 @@ vsctl_atom_from_string(union vsctl_atom *a, const struct vsctl_base_type *b,
                 return xasprintf("%s: missing quote at end of quoted string",
                                  s);
             }
-            json_error_t jerr;
-            json_t *j = json_loads(s, JSON_DECODE_ANY, &jerr);
-            if (!json_is_string(j)) {
-                json_decref(j);
-                return xasprintf("%s: %s", s, jerr.text);
+            char *error = json_unescape(s + 1, len - 2, &a->string);
+            if (error) {
+                char *msg = xasprintf("%s: %s", s, error);
+                free(error);
+                return msg;
             }
-            a->string = xstrdup(json_string_value(j));
-            json_decref(j);
         } else {
             a->string = xstrdup(s);
         }
@@ -289,6 +387,52 @@ vsctl_atom_from_string(union vsctl_atom *a, const struct vsctl_base_type *b,
         break;
     case VA_VOID:
         return xstrdup("void atom");
+    }
+    return NULL;
+}
+
+/* Checks that S is well-formed UTF-8 (Unicode table 3-7: no overlongs, no
+ * surrogates, nothing above U+10FFFF).  Returns NULL and the number of
+ * characters in *N_CHARS, or a description naming the bytes up to and
+ * including the first bad one, as OVSDB words it. */
+static char *
+utf8_check(const char *s_, size_t *n_chars)
+{
+    const unsigned char *s = (const unsigned char *) s_;
+    *n_chars = 0;
+    while (*s) {
+        unsigned char c = *s;
+        unsigned char lo = 0x80, hi = 0xbf;
+        int len;
+        if (c < 0x80) {
+            len = 1;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            lo = c == 0xe0 ? 0xa0 : 0x80;
+            hi = c == 0xed ? 0x9f : 0xbf;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            lo = c == 0xf0 ? 0x90 : 0x80;
+            hi = c == 0xf4 ? 0x8f : 0xbf;
+        } else {
+            return xasprintf("invalid UTF-8 sequence 0x%02x", c);
+        }
+        for (int i = 1; i < len; i++) {
+            unsigned char min = i == 1 ? lo : 0x80;
+            unsigned char max = i == 1 ? hi : 0xbf;
+            if (s[i] < min || s[i] > max) {
+                struct ds ds = DS_EMPTY_INITIALIZER;
+                ds_put_cstr(&ds, "invalid UTF-8 sequence");
+                for (int j = 0; j <= i; j++) {
+                    ds_put_format(&ds, " 0x%02x", s[j]);
+                }
+                return ds_steal_cstr(&ds);
+            }
+        }
+        s += len;
+        (*n_chars)++;
     }
     return NULL;
 }
@@ -343,7 +487,14 @@ vsctl_atom_check_constraints(const union vsctl_atom *a,
         break;
     }
     case VA_STRING: {
-        size_t len = strlen(a->string);
+        size_t len;
+        char *bad = utf8_check(a->string, &len);
+        if (bad) {
+            char *msg = xasprintf("constraint violation: not a valid UTF-8 "
+                                  "string: %s", bad);
+            free(bad);
+            return msg;
+        }
         if (len < b->smin) {
             return xasprintf("constraint violation: \"%s\" length %zu is less "
                              "than minimum allowed length %u",
@@ -694,48 +845,52 @@ vsctl_datum_includes_all(const struct vsctl_datum *a,
 
 /* ---- Parsing from strings. ---- */
 
+/* The characters that end a token (only the space among white space, as in
+ * OVSDB's tokenizer). */
 static bool
 is_delim(char c)
 {
-    return strchr(":=, []{}!<>", c) != NULL || isspace((unsigned char) c);
+    return c && strchr(":=, []{}!<>", c) != NULL;
 }
 
 char *
 vsctl_token_parse(const char **p, char **tokenp)
 {
-    const char *s = *p;
+    /* Double quotes may open and close anywhere in a token; delimiters
+     * between them are part of it and so are the quotes themselves (a token
+     * that starts with one is later decoded as a JSON string).  Outside
+     * quotes a backslash makes the next character literal; inside them it
+     * is kept for the JSON decoding. */
+    const char *start = *p, *q = start;
     struct ds tok = DS_EMPTY_INITIALIZER;
+    bool in_quotes = false;
     *tokenp = NULL;
-    if (*s == '"') {
-        const char *q = s + 1;
-        while (*q && *q != '"') {
-            if (*q == '\\' && q[1]) {
-                q++;
+    while (*q) {
+        char c = *q++;
+        if (c == '\\') {
+            if (in_quotes) {
+                ds_put_char(&tok, '\\');
             }
-            q++;
-        }
-        if (*q != '"') {
-            return xasprintf("%s: missing quote at end of quoted string", s);
-        }
-        ds_put_buffer(&tok, s, q + 1 - s);
-        *p = q + 1;
-    } else {
-        while (*s && !is_delim(*s)) {
-            if (*s == '\\') {
-                s++;
-                if (!*s) {
-                    ds_destroy(&tok);
-                    return xasprintf("%s: backslash at end of argument", *p);
-                }
+            if (!*q) {
+                ds_destroy(&tok);
+                return xasprintf("%s: backslash at end of argument", start);
             }
-            ds_put_char(&tok, *s++);
+            ds_put_char(&tok, *q++);
+        } else if (!in_quotes && is_delim(c)) {
+            q--;
+            break;
+        } else {
+            ds_put_char(&tok, c);
+            in_quotes ^= c == '"';
         }
-        *p = s;
     }
-    *tokenp = ds_steal_cstr(&tok);
-    if (!*tokenp) {
-        *tokenp = xstrdup("");
+    if (in_quotes) {
+        ds_destroy(&tok);
+        return xasprintf("%s: quoted string extends past end of argument",
+                         start);
     }
+    *p = q;
+    *tokenp = tok.string ? ds_steal_cstr(&tok) : xstrdup("");
     return NULL;
 }
 
@@ -752,7 +907,7 @@ skip_spaces(const char *p)
  * ranges "A-B", which expand to several atoms. */
 static char *
 parse_atoms(const char **p, const struct vsctl_base_type *b, bool range_ok,
-            union vsctl_atom **atoms, size_t *n, vsctl_symbol_cb *symbol,
+            union vsctl_atom **atoms, size_t *n, vsctl_symbol_resolve_cb *symbol,
             void *aux)
 {
     char *tok;
@@ -764,13 +919,19 @@ parse_atoms(const char **p, const struct vsctl_base_type *b, bool range_ok,
     *atoms = NULL;
     const char *dash = b->type == VA_INTEGER && range_ok && tok[0]
                        ? strchr(tok + 1, '-') : NULL;
-    long long lo, hi;
+    long long lo = 0, hi = 0;
     if (dash) {
         char *first = xstrndup(tok, dash - tok);
         bool ok = parse_integer(first, &lo) && parse_integer(dash + 1, &hi);
         free(first);
+        union vsctl_atom lo_atom = { .integer = lo };
+        union vsctl_atom hi_atom = { .integer = hi };
         if (!ok) {
             err = xasprintf("\"%s\" is not a valid integer or range", tok);
+        } else if ((err = vsctl_atom_check_constraints(&lo_atom, b)) != NULL
+                   || (err = vsctl_atom_check_constraints(&hi_atom, b))
+                      != NULL) {
+            /* The ends are checked before the range itself, as OVSDB does. */
         } else if (hi < lo) {
             err = xasprintf("\"%s\" is not a valid range. Range end cannot be "
                             "before start.", tok);
@@ -804,55 +965,101 @@ parse_atoms(const char **p, const struct vsctl_base_type *b, bool range_ok,
     return err;
 }
 
+/* The type as OVSDB names it in messages ("set of up to 4 integers"). */
 static char *
-datum_parse_items(struct vsctl_datum *d, const struct vsctl_type *t,
-                  const char **pp, char end, vsctl_symbol_cb *symbol, void *aux)
+type_to_english(const struct vsctl_type *t)
+{
+    const char *key = vsctl_atype_name(t->key.type);
+    if (t->n_min == 1 && t->n_max == 1 && t->value.type == VA_VOID) {
+        return xstrdup(key);
+    }
+    bool map = vsctl_type_is_map(t);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&ds, map ? "map" : "set");
+    if (t->n_max == UINT_MAX) {
+        if (t->n_min) {
+            ds_put_format(&ds, " of %u or more", t->n_min);
+        } else {
+            ds_put_cstr(&ds, " of");
+        }
+    } else if (t->n_min) {
+        ds_put_format(&ds, " of %u to %u", t->n_min, t->n_max);
+    } else {
+        ds_put_format(&ds, " of up to %u", t->n_max);
+    }
+    if (map) {
+        ds_put_format(&ds, " (%s, %s) pairs", key,
+                      vsctl_atype_name(t->value.type));
+    } else {
+        ds_put_format(&ds, " %ss", key);
+    }
+    return ds_steal_cstr(&ds);
+}
+
+static void
+destroy_atoms(union vsctl_atom *atoms, size_t n, enum vsctl_atype type)
+{
+    for (size_t i = 0; i < n; i++) {
+        vsctl_atom_destroy(&atoms[i], type);
+    }
+    free(atoms);
+}
+
+/* Parses one element at *PP: a key (a range of integer keys for sets) and,
+ * for maps, "=" and a value.  Adds it to D; *DUPLICATE is set if a key was
+ * already present. */
+static char *
+parse_element(struct vsctl_datum *d, const struct vsctl_type *t,
+              const char **pp, vsctl_symbol_resolve_cb *symbol, void *aux,
+              bool *duplicate)
 {
     bool map = vsctl_type_is_map(t);
-    const char *p = *pp;
-    while (*p && *p != end) {
-        union vsctl_atom *keys, *values = NULL;
-        size_t n_keys, n_values = 0;
-        char *err = parse_atoms(&p, &t->key, !map, &keys, &n_keys,
-                                symbol, aux);
+    const char *start = *pp;
+    union vsctl_atom *keys, *values = NULL;
+    size_t n_keys, n_values = 0;
+    char *err = parse_atoms(pp, &t->key, true, &keys, &n_keys, symbol, aux);
+    if (err) {
+        return err;
+    }
+    if (map) {
+        const char *p = skip_spaces(*pp);
+        if (*p != '=') {
+            destroy_atoms(keys, n_keys, t->key.type);
+            /* At the end of the text ovs-vsctl's message stops at the NUL
+             * it formats with %c. */
+            return *p ? xasprintf("%s: syntax error at \"%c\" expecting "
+                                  "\"=\"", start, *p)
+                      : xasprintf("%s: syntax error at \"", start);
+        }
+        *pp = skip_spaces(p + 1);
+        err = parse_atoms(pp, &t->value, false, &values, &n_values, symbol,
+                          aux);
         if (err) {
+            destroy_atoms(keys, n_keys, t->key.type);
             return err;
         }
-        if (map) {
-            p = skip_spaces(p);
-            if (*p != '=') {
-                for (size_t i = 0; i < n_keys; i++) {
-                    vsctl_atom_destroy(&keys[i], t->key.type);
-                }
-                free(keys);
-                return xasprintf("%s: syntax error at \"%c\"", *pp, *p);
-            }
-            p = skip_spaces(p + 1);
-            err = parse_atoms(&p, &t->value, false, &values, &n_values,
-                              symbol, aux);
-            if (err) {
-                vsctl_atom_destroy(&keys[0], t->key.type);
-                free(keys);
-                return err;
-            }
-        }
-        for (size_t i = 0; i < n_keys; i++) {
-            vsctl_datum_put(d, t, &keys[i], map ? &values[0] : NULL, false);
-        }
-        free(keys);
-        free(values);
-        p = skip_spaces(p);
-        if (*p == ',') {
-            p = skip_spaces(p + 1);
-        }
     }
-    *pp = p;
+    for (size_t i = 0; i < n_keys; i++) {
+        if (vsctl_datum_find_key(d, &keys[i], t->key.type) != SIZE_MAX) {
+            *duplicate = true;
+        }
+        union vsctl_atom value;
+        if (map) {
+            vsctl_atom_clone(&value, &values[0], t->value.type);
+        }
+        vsctl_datum_put(d, t, &keys[i], map ? &value : NULL, false);
+    }
+    free(keys);
+    if (map) {
+        destroy_atoms(values, n_values, t->value.type);
+    }
     return NULL;
 }
 
 char *
 vsctl_datum_from_string(struct vsctl_datum *d, const struct vsctl_type *t,
-                        const char *s, vsctl_symbol_cb *symbol, void *aux)
+                        const char *s, vsctl_symbol_resolve_cb *symbol,
+                        void *aux)
 {
     bool map = vsctl_type_is_map(t);
     const char *p = skip_spaces(s);
@@ -861,25 +1068,47 @@ vsctl_datum_from_string(struct vsctl_datum *d, const struct vsctl_type *t,
     if (*p == (map ? '{' : '[')) {
         end = map ? '}' : ']';
         p = skip_spaces(p + 1);
+    } else if (!*p) {
+        return xstrdup(map ? "use \"{}\" to specify the empty map"
+                           : "use \"[]\" to specify the empty set");
     }
-    char *err = datum_parse_items(d, t, &p, end, symbol, aux);
-    if (!err && end) {
-        if (*p != end) {
-            err = xasprintf("%s: missing \"%c\" at end of data", s, end);
-        } else if (*skip_spaces(p + 1)) {
-            err = xasprintf("%s: trailing garbage after \"%c\"", s, end);
+    char *err = NULL;
+    bool duplicate = false;
+    while (!err && *p && *p != end) {
+        if (is_delim(*p)) {
+            char *english = type_to_english(t);
+            err = xasprintf("%s: unexpected \"%c\" parsing %s", s, *p,
+                            english);
+            free(english);
+            break;
+        }
+        err = parse_element(d, t, &p, symbol, aux, &duplicate);
+        p = skip_spaces(p);
+        if (*p == ',') {
+            p = skip_spaces(p + 1);
         }
     }
+    if (!err && *p != end) {
+        err = xasprintf("%s: missing \"%c\" at end of data", s, end);
+    } else if (!err && end && *skip_spaces(p + 1)) {
+        err = xasprintf("%s: trailing garbage after \"%c\"", s, end);
+    }
     if (!err) {
-        err = vsctl_datum_check_constraints(d, t);
-        if (err) {
-            char *full = xasprintf("%s: %s", s, err);
-            free(err);
-            err = full;
+        const char *what = map ? "pair(s)" : "value(s)";
+        if (d->n < t->n_min) {
+            err = xasprintf("%s: %zu %s specified but the minimum number is "
+                            "%u", s, d->n, what, t->n_min);
+        } else if (d->n > t->n_max) {
+            err = xasprintf("%s: %zu %s specified but the maximum number is "
+                            "%u", s, d->n, what, t->n_max);
+        } else if (duplicate) {
+            err = xasprintf(map ? "%s: map contains duplicate key"
+                                : "%s: set contains duplicate value", s);
         }
     }
     if (err) {
         vsctl_datum_destroy(d, t);
+        vsctl_datum_init_empty(d);
     }
     return err;
 }

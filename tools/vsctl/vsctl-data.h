@@ -63,7 +63,8 @@ struct vsctl_type {
 
 /* Resolves an "@name" reference to a UUID; returns false if unknown.  The
  * callback may create the binding (for forward references). */
-typedef bool vsctl_symbol_cb(const char *name, struct uuid *uuid, void *aux);
+typedef bool vsctl_symbol_resolve_cb(const char *name, struct uuid *uuid,
+                                     void *aux);
 
 const char *vsctl_atype_name(enum vsctl_atype);
 bool vsctl_type_is_map(const struct vsctl_type *);
@@ -77,7 +78,8 @@ void vsctl_atom_clone(union vsctl_atom *dst, const union vsctl_atom *src,
 int vsctl_atom_compare(const union vsctl_atom *, const union vsctl_atom *,
                        enum vsctl_atype);
 char *vsctl_atom_from_string(union vsctl_atom *, const struct vsctl_base_type *,
-                             const char *s, vsctl_symbol_cb *, void *aux);
+                             const char *s, vsctl_symbol_resolve_cb *,
+                             void *aux);
 char *vsctl_atom_check_constraints(const union vsctl_atom *,
                                    const struct vsctl_base_type *);
 void vsctl_atom_to_string(const union vsctl_atom *, enum vsctl_atype,
@@ -121,7 +123,8 @@ bool vsctl_datum_includes_all(const struct vsctl_datum *a,
                               const struct vsctl_type *);
 
 char *vsctl_datum_from_string(struct vsctl_datum *, const struct vsctl_type *,
-                              const char *s, vsctl_symbol_cb *, void *aux);
+                              const char *s, vsctl_symbol_resolve_cb *,
+                             void *aux);
 char *vsctl_datum_check_constraints(const struct vsctl_datum *,
                                     const struct vsctl_type *);
 void vsctl_datum_to_string(const struct vsctl_datum *,

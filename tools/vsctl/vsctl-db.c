@@ -1,265 +1,196 @@
-/* vsctl-db: see vsctl-db.h. */
-#include "vsctl-db.h"
+/* vsctl-db: connection, schema, row cache, lookups and monitors of the
+ * database view; changes and commit are in vsctl-db-txn.c.  See
+ * vsctl-db.h. */
+#include "vsctl-db-private.h"
 
 #include <errno.h>
-#include <netdb.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "ds.h"
 #include "hash.h"
+#include "jsonrpc.h"
+#include "poll-loop.h"
+#include "stream.h"
 #include "util.h"
+#include "vsctl.h"
 
-struct vsctl_db {
-    int fd;
-    char *remote;
-    char *db_name;
-    char *buf;                  /* Received bytes not yet parsed. */
-    size_t len, cap;
-    long long next_id;
-    struct vsctl_table *tables;
-    size_t n_tables;
-    json_t *preconds;           /* "wait" operations, in order. */
-    json_t *notifications;      /* "update" params received, queued. */
-};
 
+/* A column/value lookup answered by the server: the rows it matched. */
 struct vsctl_query {
     struct hmap_node node;
     char *key;
+    struct uuid *uuids;
+    size_t n_uuids;
 };
 
-/* ---- Connection. ---- */
-
-static int
-connect_unix(const char *path)
-{
-    struct sockaddr_un sun;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return errno;
-    }
-    char *proc_path = NULL;
-    if (strlen(path) >= sizeof sun.sun_path) {
-        /* Reach long paths through the directory's file descriptor. */
-        const char *slash = strrchr(path, '/');
-        char *dir = xstrndup(path, slash - path);
-        int dfd = open(dir, O_PATH_OR_RDONLY);
-        free(dir);
-        if (dfd < 0) {
-            int error = errno;
-            close(fd);
-            return error;
-        }
-        proc_path = xasprintf("/proc/self/fd/%d/%s", dfd, slash + 1);
-        path = proc_path;
-    }
-    memset(&sun, 0, sizeof sun);
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-    free(proc_path);
-    if (connect(fd, (struct sockaddr *) &sun, sizeof sun) < 0) {
-        int error = errno;
-        close(fd);
-        return error;
-    }
-    return -fd - 1;
-}
-
-static int
-connect_tcp(const char *target)
-{
-    char *host, *port;
-    const char *colon;
-    if (target[0] == '[') {
-        const char *rb = strchr(target, ']');
-        if (!rb || rb[1] != ':') {
-            return EINVAL;
-        }
-        host = xstrndup(target + 1, rb - target - 1);
-        port = xstrdup(rb + 2);
-    } else if ((colon = strrchr(target, ':')) != NULL) {
-        host = xstrndup(target, colon - target);
-        port = xstrdup(colon + 1);
-    } else {
-        return EINVAL;
-    }
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-    struct addrinfo *ai;
-    int rc = getaddrinfo(host, port, &hints, &ai);
-    free(host);
-    free(port);
-    if (rc) {
-        return EINVAL;
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int error = 0;
-    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-        error = errno;
-        if (fd >= 0) {
-            close(fd);
-        }
-    }
-    freeaddrinfo(ai);
-    return error ? error : -fd - 1;
-}
-
-/* Returns a connected fd (>= 0) or a positive errno as a negative-free
- * encoding: callers get *ERRORP. */
-static int
-connect_remote(const char *name, int *errorp)
-{
-    int rc;
-    if (str_starts_with(name, "unix:")) {
-        rc = connect_unix(name + 5);
-    } else if (str_starts_with(name, "tcp:")) {
-        rc = connect_tcp(name + 4);
-    } else {
-        rc = EAFNOSUPPORT;
-    }
-    if (rc < 0) {
-        *errorp = 0;
-        return -rc - 1;
-    }
-    *errorp = rc;
-    return -1;
-}
-
 static void
-send_json(struct vsctl_db *db, json_t *msg)
+query_free(struct vsctl_query *q)
 {
-    char *txt = json_dumps(msg, JSON_COMPACT);
-    size_t len = strlen(txt), off = 0;
-    while (off < len) {
-        ssize_t n = write(db->fd, txt + off, len - off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n <= 0) {
-            fatal("%s: send failed (%s)", db->remote, strerror(errno));
-        }
-        off += n;
-    }
-    free(txt);
+    free(q->key);
+    free(q->uuids);
+    free(q);
 }
 
-/* Length of the first complete JSON object at the start of BUF, or 0. */
-static size_t
-frame_length(const char *buf, size_t len)
+/* An index of the values that one column has in a table's dirty rows
+ * (loaded values and pending insertions), so that a lookup among thousands
+ * of rows changed by one invocation costs O(1).  It covers dirty[0] to
+ * dirty[n_indexed - 1]; later dirty rows are added on the next lookup, and
+ * a change to the column of an indexed row discards the index. */
+struct vsctl_dirty_index {
+    size_t n_indexed;
+    struct hmap entries;        /* struct dirty_entry by atom hash. */
+};
+
+struct dirty_entry {
+    struct hmap_node node;
+    struct vsctl_row *row;
+};
+
+static uint32_t
+atom_hash(const union vsctl_atom *a, enum vsctl_atype type)
 {
-    int depth = 0;
-    bool in_str = false, esc = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = buf[i];
-        if (in_str) {
-            if (esc) {
-                esc = false;
-            } else if (c == '\\') {
-                esc = true;
-            } else if (c == '"') {
-                in_str = false;
-            }
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (--depth == 0) {
-                return i + 1;
-            }
-        }
+    switch (type) {
+    case VA_INTEGER:
+        return hash_uint64((uint64_t) a->integer, 0);
+    case VA_REAL:
+        return hash_double(a->real, 0);
+    case VA_BOOLEAN:
+        return hash_int(a->boolean, 0);
+    case VA_STRING:
+        return hash_string(a->string, 0);
+    case VA_UUID:
+        return uuid_hash(&a->uuid);
+    case VA_VOID:
+        break;
     }
     return 0;
 }
 
-static json_t *
-recv_json(struct vsctl_db *db)
+static void
+dirty_index_destroy(struct vsctl_dirty_index *idx)
 {
-    size_t scanned = 0;
-    for (;;) {
-        while (db->len && (db->buf[0] == ' ' || db->buf[0] == '\n'
-                           || db->buf[0] == '\r' || db->buf[0] == '\t')) {
-            memmove(db->buf, db->buf + 1, --db->len);
+    if (idx) {
+        struct dirty_entry *e;
+        HMAP_FOR_EACH_POP (e, node, &idx->entries) {
+            free(e);
         }
-        size_t flen = db->len > scanned ? frame_length(db->buf, db->len) : 0;
-        if (flen) {
-            json_error_t err;
-            json_t *j = json_loadb(db->buf, flen, 0, &err);
-            memmove(db->buf, db->buf + flen, db->len - flen);
-            db->len -= flen;
-            if (!j) {
-                fatal("%s: received bad JSON (%s)", db->remote, err.text);
-            }
-            return j;
-        }
-        scanned = db->len;
-        if (db->cap - db->len < 65536) {
-            db->cap = db->cap * 2 + 65536;
-            db->buf = xrealloc(db->buf, db->cap);
-        }
-        ssize_t n = read(db->fd, db->buf + db->len, db->cap - db->len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0) {
-            fatal("%s: receive failed (%s)", db->remote, strerror(errno));
-        } else if (n == 0) {
-            fatal("%s: connection closed by peer", db->remote);
-        }
-        db->len += n;
-        scanned = 0;
+        hmap_destroy(&idx->entries);
+        free(idx);
     }
 }
 
-/* Handles a message that is not the reply being waited for. */
 static void
-handle_other(struct vsctl_db *db, json_t *msg)
+dirty_indexes_clear(struct vsctl_table *t)
 {
-    const json_t *method = json_object_get(msg, "method");
-    if (!json_is_string(method)) {
-        return;
+    for (size_t i = 0; t->dirty_indexes && i < t->n_columns; i++) {
+        dirty_index_destroy(t->dirty_indexes[i]);
+        t->dirty_indexes[i] = NULL;
     }
-    const char *m = json_string_value(method);
-    if (!strcmp(m, "echo")) {
-        json_t *reply = json_pack("{sOsO}", "result",
-                                  json_object_get(msg, "params"),
-                                  "id", json_object_get(msg, "id"));
-        send_json(db, reply);
-        json_decref(reply);
-    } else if (!strcmp(m, "update")) {
-        json_array_append(db->notifications, json_object_get(msg, "params"));
+}
+
+static void
+dirty_index_add_datum(struct vsctl_dirty_index *idx, struct vsctl_row *row,
+                      const struct vsctl_datum *d, enum vsctl_atype type)
+{
+    for (size_t i = 0; d && i < d->n; i++) {
+        struct dirty_entry *e = xmalloc(sizeof *e);
+        e->row = row;
+        hmap_insert(&idx->entries, &e->node, atom_hash(&d->keys[i], type));
     }
+}
+
+/* The index of column C in T's dirty rows, brought up to date. */
+static struct vsctl_dirty_index *
+dirty_index_get(struct vsctl_table *t, const struct vsctl_column *c)
+{
+    if (!t->dirty_indexes) {
+        t->dirty_indexes = xcalloc(t->n_columns, sizeof *t->dirty_indexes);
+    }
+    struct vsctl_dirty_index *idx = t->dirty_indexes[c->idx];
+    if (!idx) {
+        idx = t->dirty_indexes[c->idx] = xzalloc(sizeof *idx);
+        hmap_init(&idx->entries);
+    }
+    for (; idx->n_indexed < t->n_dirty; idx->n_indexed++) {
+        struct vsctl_row *row = t->dirty[idx->n_indexed];
+        dirty_index_add_datum(idx, row, row->data[c->idx], c->type.key.type);
+        dirty_index_add_datum(idx, row, row->mut_ins[c->idx],
+                              c->type.key.type);
+    }
+    return idx;
+}
+
+/* Notes that column COLUMN_IDX of ROW is about to change. */
+void
+vsctl_db_mark_dirty(struct vsctl_row *row, size_t column_idx)
+{
+    struct vsctl_table *t = row->table;
+    if (!row->dirty) {
+        row->dirty = true;
+        if (t->n_dirty >= t->allocated_dirty) {
+            t->dirty = x2nrealloc(t->dirty, &t->allocated_dirty,
+                                  sizeof *t->dirty);
+        }
+        row->dirty_pos = t->n_dirty;
+        t->dirty[t->n_dirty++] = row;
+    } else if (t->dirty_indexes && t->dirty_indexes[column_idx]
+               && row->dirty_pos < t->dirty_indexes[column_idx]->n_indexed) {
+        /* Indexed under its old value: rebuild on the next lookup. */
+        dirty_index_destroy(t->dirty_indexes[column_idx]);
+        t->dirty_indexes[column_idx] = NULL;
+    }
+}
+
+/* ---- Connection. ---- */
+
+/* Keeps "update" notifications that arrive while a reply is awaited. */
+static void
+queue_notification(struct jsonrpc_msg *msg, void *db_)
+{
+    struct vsctl_db *db = db_;
+    if (msg->type == JSONRPC_NOTIFY && !strcmp(msg->method, "update")) {
+        json_array_append(db->notifications, msg->params);
+    } else if (msg->type == JSONRPC_REPLY && db->prefetch_id
+               && json_equal(msg->id, db->prefetch_id)) {
+        json_decref(db->prefetch);
+        db->prefetch = json_incref(msg->result);
+    }
+    jsonrpc_msg_destroy(msg);
+}
+
+static void
+fatal_rpc_error(const struct vsctl_db *db, int error)
+{
+    if (error == EOF) {
+        fatal("%s: connection closed by peer", db->remote);
+    }
+    const char *reason = jsonrpc_get_error_reason(db->rpc);
+    fatal("%s: %s", db->remote, reason ? reason : strerror(error));
 }
 
 /* Sends METHOD(PARAMS) (takes ownership) and returns the "result" of the
  * reply (caller owns); a JSON-RPC error is fatal. */
-static json_t *
-transact(struct vsctl_db *db, const char *method, json_t *params)
+json_t *
+vsctl_db_transact(struct vsctl_db *db, const char *method, json_t *params)
 {
-    long long id = db->next_id++;
-    json_t *req = json_pack("{sssosI}", "method", method, "params", params,
-                            "id", (json_int_t) id);
-    send_json(db, req);
-    json_decref(req);
-    for (;;) {
-        json_t *msg = recv_json(db);
-        const json_t *rid = json_object_get(msg, "id");
-        if (json_is_integer(rid) && json_integer_value(rid) == id
-            && !json_object_get(msg, "method")) {
-            const json_t *error = json_object_get(msg, "error");
-            if (error && !json_is_null(error)) {
-                char *txt = json_dumps(error, JSON_COMPACT | JSON_SORT_KEYS
-                                       | JSON_ENCODE_ANY);
-                fatal("transaction error: %s", txt);
-            }
-            json_t *result = json_incref(json_object_get(msg, "result"));
-            json_decref(msg);
-            return result;
-        }
-        handle_other(db, msg);
-        json_decref(msg);
+    struct jsonrpc_msg *reply;
+    int error = jsonrpc_transact_block_cb(
+        db->rpc, jsonrpc_create_request(method, params, NULL), &reply,
+        queue_notification, db);
+    if (error) {
+        fatal_rpc_error(db, error);
     }
+    if (reply->type == JSONRPC_ERROR) {
+        char *txt = json_dumps(reply->error, JSON_COMPACT | JSON_SORT_KEYS
+                               | JSON_ENCODE_ANY);
+        fatal("transaction error: %s", txt);
+    }
+    json_t *result = json_incref(reply->result);
+    jsonrpc_msg_destroy(reply);
+    return result;
 }
 
 /* ---- Schema. ---- */
@@ -311,7 +242,7 @@ parse_table(struct vsctl_table *t, const char *name, const json_t *j)
 static void
 load_schema(struct vsctl_db *db)
 {
-    json_t *schema = transact(db, "get_schema", json_pack("[s]", db->db_name));
+    json_t *schema = vsctl_db_transact(db, "get_schema", json_pack("[s]", db->db_name));
     const json_t *tables = json_object_get(schema, "tables");
     if (!json_is_object(tables)) {
         fatal("%s: server returned a schema without tables", db->remote);
@@ -325,27 +256,59 @@ load_schema(struct vsctl_db *db)
     json_decref(schema);
 }
 
+/* A passive remote ("punix:", "ptcp:", "pssl:"): listens and waits for the
+ * database server to connect, as ovs-vsctl does. */
+static int
+accept_one(const char *name, struct stream **streamp)
+{
+    struct pstream *listener;
+    int error = pstream_open(name, &listener);
+    if (error) {
+        return error;
+    }
+    while ((error = pstream_accept(listener, streamp)) == EAGAIN) {
+        pstream_wait(listener);
+        poll_block();
+    }
+    pstream_close(listener);
+    return error;
+}
+
+/* Tries each comma-separated remote in turn; returns 0 or the last error. */
+static int
+connect_any(struct vsctl_db *db, const char *remotes)
+{
+    int error = EINVAL;
+    char *list = xstrdup(remotes), *save = NULL;
+    for (char *r = strtok_r(list, ",", &save); r;
+         r = strtok_r(NULL, ",", &save)) {
+        struct stream *stream;
+        error = pstream_verify_name(r) ? stream_open_block(r, -1, &stream)
+                                       : accept_one(r, &stream);
+        if (!error) {
+            db->rpc = jsonrpc_open(stream);
+            free(db->remote);
+            db->remote = xstrdup(r);
+            break;
+        }
+    }
+    free(list);
+    return error;
+}
+
 struct vsctl_db *
 vsctl_db_open(const char *remote, const char *db_name, bool retry)
 {
     struct vsctl_db *db = xzalloc(sizeof *db);
     db->remote = xstrdup(remote);
     db->db_name = xstrdup(db_name);
-    db->next_id = 1;
     db->preconds = json_array();
     db->notifications = json_array();
+    db->monitored = json_object();
+    db->hints = json_array();
     for (;;) {
-        int error = 0;
-        char *list = xstrdup(remote), *save = NULL;
-        for (char *r = strtok_r(list, ",", &save); r;
-             r = strtok_r(NULL, ",", &save)) {
-            db->fd = connect_remote(r, &error);
-            if (db->fd >= 0) {
-                break;
-            }
-        }
-        free(list);
-        if (db->fd >= 0) {
+        int error = connect_any(db, remote);
+        if (!error) {
             break;
         } else if (!retry) {
             fatal("%s: database connection failed (%s)", remote,
@@ -353,6 +316,14 @@ vsctl_db_open(const char *remote, const char *db_name, bool retry)
         }
         usleep(500 * 1000);
     }
+    /* Every run reads the table named like the database (Open_vSwitch's
+     * single row): ask for it together with the schema, saving a round
+     * trip.  Its reply arrives while the schema is awaited. */
+    jsonrpc_send(db->rpc, jsonrpc_create_request(
+                     "transact", json_pack("[s{ssss s[]}]", db_name,
+                                           "op", "select", "table", db_name,
+                                           "where"),
+                     &db->prefetch_id));
     load_schema(db);
     return db;
 }
@@ -395,12 +366,17 @@ vsctl_db_reset(struct vsctl_db *db)
             row_free(row);
         }
         HMAP_FOR_EACH_POP (q, node, &t->queries) {
-            free(q->key);
-            free(q);
+            query_free(q);
         }
         t->all_fetched = false;
+        t->n_dirty = 0;
+        dirty_indexes_clear(t);
     }
     json_array_clear(db->preconds);
+    /* A retry must read afresh. */
+    json_decref(db->prefetch);
+    db->prefetch = NULL;
+    db->hints_pending = json_array_size(db->hints) > 0;
 }
 
 void
@@ -420,12 +396,20 @@ vsctl_db_close(struct vsctl_db *db)
         free(t->name);
         hmap_destroy(&t->rows);
         hmap_destroy(&t->queries);
+        free(t->dirty);
+        free(t->dirty_indexes);
     }
     free(db->tables);
     json_decref(db->preconds);
     json_decref(db->notifications);
-    close(db->fd);
-    free(db->buf);
+    json_decref(db->monitored);
+    json_decref(db->prefetch);
+    json_decref(db->prefetch_id);
+    json_decref(db->hints);
+    jsonrpc_close(db->rpc);
+    free(db->inserted_provisional);
+    free(db->inserted_real);
+    free(db->inserted_table);
     free(db->remote);
     free(db->db_name);
     free(db);
@@ -465,8 +449,8 @@ vsctl_table_get_column(const struct vsctl_table *t, const char *name)
     return NULL;
 }
 
-static const struct vsctl_column *
-must_get_column(const struct vsctl_table *t, const char *name)
+const struct vsctl_column *
+vsctl_db_must_get_column(const struct vsctl_table *t, const char *name)
 {
     const struct vsctl_column *c = vsctl_table_get_column(t, name);
     if (!c) {
@@ -478,8 +462,8 @@ must_get_column(const struct vsctl_table *t, const char *name)
 
 /* ---- Row cache. ---- */
 
-static struct vsctl_row *
-cache_lookup(struct vsctl_table *t, const struct uuid *uuid)
+struct vsctl_row *
+vsctl_db_cache_lookup(struct vsctl_table *t, const struct uuid *uuid)
 {
     struct vsctl_row *row;
     HMAP_FOR_EACH_WITH_HASH (row, node, uuid_hash(uuid), &t->rows) {
@@ -490,8 +474,8 @@ cache_lookup(struct vsctl_table *t, const struct uuid *uuid)
     return NULL;
 }
 
-static struct vsctl_row *
-row_create(struct vsctl_table *t, const struct uuid *uuid)
+struct vsctl_row *
+vsctl_db_row_create(struct vsctl_table *t, const struct uuid *uuid)
 {
     struct vsctl_row *row = xzalloc(sizeof *row);
     row->uuid = *uuid;
@@ -528,6 +512,24 @@ default_columns(const struct vsctl_table *t, bool all)
     return cols;
 }
 
+/* Applies to the freshly loaded column C of ROW the element insertions and
+ * deletions this transaction recorded before the column was loaded, so
+ * that reads see the transaction's own changes. */
+static void
+fold_mutations(struct vsctl_row *row, const struct vsctl_column *c)
+{
+    if (row->mut_del[c->idx]) {
+        struct vsctl_type keys = c->type;
+        keys.value.type = VA_VOID;
+        vsctl_datum_subtract(row->data[c->idx], &c->type,
+                             row->mut_del[c->idx], &keys);
+    }
+    if (row->mut_ins[c->idx]) {
+        vsctl_datum_union(row->data[c->idx], row->mut_ins[c->idx], &c->type,
+                          true);
+    }
+}
+
 /* Merges the rows of a select result into the cache.  Columns already
  * loaded (possibly modified locally) are left alone. */
 static void
@@ -549,9 +551,9 @@ merge_rows(struct vsctl_table *t, const json_t *rows, size_t *n_out,
                                         : "")) {
             continue;
         }
-        struct vsctl_row *row = cache_lookup(t, &uuid);
+        struct vsctl_row *row = vsctl_db_cache_lookup(t, &uuid);
         if (!row) {
-            row = row_create(t, &uuid);
+            row = vsctl_db_row_create(t, &uuid);
         }
         const char *cname;
         const json_t *vj;
@@ -567,6 +569,16 @@ merge_rows(struct vsctl_table *t, const json_t *rows, size_t *n_out,
                 vsctl_datum_init_default(d, &c->type);
             }
             row->data[c->idx] = d;
+            fold_mutations(row, c);
+            /* Fold in mutations recorded before the column was loaded (as
+             * vsctl_row_get() does; doing it twice changes nothing). */
+            if (row->mut_del[c->idx]) {
+                vsctl_datum_subtract(d, &c->type, row->mut_del[c->idx],
+                                     &c->type);
+            }
+            if (row->mut_ins[c->idx]) {
+                vsctl_datum_union(d, row->mut_ins[c->idx], &c->type, true);
+            }
         }
         if (out && !row->deleted) {
             (*out)[(*n_out)++] = row;
@@ -574,8 +586,9 @@ merge_rows(struct vsctl_table *t, const json_t *rows, size_t *n_out,
     }
 }
 
-static json_t *
-select_op(const struct vsctl_table *t, json_t *where, json_t *columns)
+json_t *
+vsctl_db_select_op(const struct vsctl_table *t, json_t *where,
+                   json_t *columns)
 {
     return json_pack("{sssssoso}", "op", "select", "table", t->name,
                      "where", where, "columns", columns);
@@ -587,8 +600,8 @@ run_select(struct vsctl_db *db, const struct vsctl_table *t, json_t *where,
            json_t *columns)
 {
     json_t *params = json_pack("[so]", db->db_name,
-                               select_op(t, where, columns));
-    json_t *result = transact(db, "transact", params);
+                               vsctl_db_select_op(t, where, columns));
+    json_t *result = vsctl_db_transact(db, "transact", params);
     const json_t *r0 = json_array_get(result, 0);
     const json_t *rows = json_object_get(r0, "rows");
     if (!json_is_array(rows)) {
@@ -601,8 +614,8 @@ run_select(struct vsctl_db *db, const struct vsctl_table *t, json_t *where,
     return (json_t *) rows;
 }
 
-static json_t *
-uuid_where(const struct uuid *uuid)
+json_t *
+vsctl_db_uuid_where(const struct uuid *uuid)
 {
     return json_pack("[[sso]]", "_uuid", "==",
                      vsctl_atom_to_json((const union vsctl_atom *) uuid,
@@ -613,18 +626,19 @@ struct vsctl_row *
 vsctl_db_get_row(struct vsctl_db *db, struct vsctl_table *t,
                  const struct uuid *uuid)
 {
-    struct vsctl_row *row = cache_lookup(t, uuid);
+    struct vsctl_row *row = vsctl_db_cache_lookup(t, uuid);
     if (!row && !t->all_fetched) {
-        json_t *rows = run_select(db, t, uuid_where(uuid),
+        json_t *rows = run_select(db, t, vsctl_db_uuid_where(uuid),
                                   default_columns(t, false));
         merge_rows(t, rows, NULL, NULL);
         json_decref(rows);
-        row = cache_lookup(t, uuid);
+        row = vsctl_db_cache_lookup(t, uuid);
         if (!row) {
             /* Remember the absence (a row may appear only by our insert). */
-            json_t *w = json_pack("{sssssos[s]sss[]}", "op", "wait",
-                                  "table", t->name, "where", uuid_where(uuid),
-                                  "columns", "_uuid", "until", "==", "rows");
+            json_t *w = json_pack("{sssssos[s]sss[]si}", "op", "wait",
+                                  "table", t->name, "where", vsctl_db_uuid_where(uuid),
+                                  "columns", "_uuid", "until", "==", "rows",
+                                  "timeout", 0);
             json_array_append_new(db->preconds, w);
         }
     }
@@ -637,7 +651,7 @@ vsctl_row_get(struct vsctl_db *db, struct vsctl_row *row,
 {
     if (!row->data[c->idx]) {
         struct vsctl_table *t = row->table;
-        json_t *rows = run_select(db, t, uuid_where(&row->uuid),
+        json_t *rows = run_select(db, t, vsctl_db_uuid_where(&row->uuid),
                                   json_pack("[ss]", "_uuid", c->name));
         merge_rows(t, rows, NULL, NULL);
         json_decref(rows);
@@ -645,15 +659,7 @@ vsctl_row_get(struct vsctl_db *db, struct vsctl_row *row,
             row->data[c->idx] = xmalloc(sizeof *row->data[c->idx]);
             vsctl_datum_init_default(row->data[c->idx], &c->type);
         }
-        /* Fold in mutations recorded before the column was loaded. */
-        if (row->mut_del[c->idx]) {
-            vsctl_datum_subtract(row->data[c->idx], &c->type,
-                                 row->mut_del[c->idx], &c->type);
-        }
-        if (row->mut_ins[c->idx]) {
-            vsctl_datum_union(row->data[c->idx], row->mut_ins[c->idx],
-                              &c->type, true);
-        }
+        fold_mutations(row, c);
     }
     return row->data[c->idx];
 }
@@ -662,7 +668,7 @@ const struct vsctl_datum *
 vsctl_row_get_by_name(struct vsctl_db *db, struct vsctl_row *row,
                       const char *column)
 {
-    return vsctl_row_get(db, row, must_get_column(row->table, column));
+    return vsctl_row_get(db, row, vsctl_db_must_get_column(row->table, column));
 }
 
 const char *
@@ -708,12 +714,31 @@ vsctl_row_verify(struct vsctl_db *db, struct vsctl_row *row,
     }
 }
 
+/* Whether ROW's COLUMN equals or includes VALUE.  A row the server listed
+ * for this very condition (IN_RESULT) matches unless this transaction
+ * changed that column, so the column need not be loaded to know. */
 static bool
 row_matches(struct vsctl_db *db, struct vsctl_row *row,
-            const struct vsctl_column *c, const union vsctl_atom *value)
+            const struct vsctl_column *c, const union vsctl_atom *value,
+            bool in_result)
 {
-    const struct vsctl_datum *d = vsctl_row_get(db, row, c);
-    return vsctl_datum_find_key(d, value, c->type.key.type) != SIZE_MAX;
+    size_t i = c->idx;
+    if (row->data[i]) {
+        return vsctl_datum_find_key(row->data[i], value, c->type.key.type)
+               != SIZE_MAX;
+    } else if (row->mut_ins[i]
+               && vsctl_datum_find_key(row->mut_ins[i], value,
+                                       c->type.key.type) != SIZE_MAX) {
+        return true;
+    } else if (row->mut_del[i]
+               && vsctl_datum_find_key(row->mut_del[i], value,
+                                       c->type.key.type) != SIZE_MAX) {
+        return false;
+    } else if (row->inserted || !in_result) {
+        const struct vsctl_datum *d = vsctl_row_get(db, row, c);
+        return vsctl_datum_find_key(d, value, c->type.key.type) != SIZE_MAX;
+    }
+    return true;
 }
 
 static int
@@ -723,67 +748,230 @@ compare_rows(const void *a_, const void *b_)
     return uuid_compare_3way(&(*a)->uuid, &(*b)->uuid);
 }
 
+static json_t *
+query_where(const struct vsctl_column *c, json_t *vj)
+{
+    return json_pack("[[ssO]]", c->name, c->type.n_max > 1 ? "includes" : "==",
+                     vj);
+}
+
+/* Remembers ROWS (the server's answer to WHERE, taken) as the query KEY
+ * (taken) of T, and records a "wait" that the answer still holds at
+ * commit. */
+static struct vsctl_query *
+query_record(struct vsctl_db *db, struct vsctl_table *t, json_t *where,
+             json_t *rows, char *key, uint32_t hash)
+{
+    struct vsctl_row **got;
+    size_t n_got;
+    merge_rows(t, rows, &n_got, &got);
+    struct vsctl_query *q = xzalloc(sizeof *q);
+    q->key = key;
+    q->uuids = xcalloc(n_got + 1, sizeof *q->uuids);
+    for (size_t i = 0; i < n_got; i++) {
+        q->uuids[q->n_uuids++] = got[i]->uuid;
+    }
+    hmap_insert(&t->queries, &q->node, hash);
+    json_t *expect = json_array();
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        json_array_append_new(expect, json_pack(
+            "{sO}", "_uuid", json_object_get(json_array_get(rows, i),
+                                             "_uuid")));
+    }
+    free(got);
+    json_decref(rows);
+    json_array_append_new(db->preconds, json_pack(
+        "{sssssos[s]sssosi}", "op", "wait", "table", t->name,
+        "where", where, "columns", "_uuid", "until", "==", "rows", expect,
+        "timeout", 0));
+    return q;
+}
+
+/* Asks the server for the rows of T whose COLUMN equals or includes VJ. */
+static struct vsctl_query *
+query_server(struct vsctl_db *db, struct vsctl_table *t,
+             const struct vsctl_column *c, json_t *vj, char *key,
+             uint32_t hash)
+{
+    json_t *where = query_where(c, vj);
+    json_t *rows = run_select(db, t, json_incref(where),
+                              default_columns(t, false));
+    return query_record(db, t, where, rows, key, hash);
+}
+
+static char *
+query_key(const struct vsctl_column *c, const json_t *vj, uint32_t *hash)
+{
+    char *vtxt = json_dumps(vj, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *key = xasprintf("%s=%s", c->name, vtxt);
+    free(vtxt);
+    *hash = hash_string(key, 0);
+    return key;
+}
+
+static struct vsctl_query *
+query_find(struct vsctl_table *t, const char *key, uint32_t hash)
+{
+    struct vsctl_query *q;
+    HMAP_FOR_EACH_WITH_HASH (q, node, hash, &t->queries) {
+        if (!strcmp(q->key, key)) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
+void
+vsctl_db_hint_lookup(struct vsctl_db *db, struct vsctl_table *t,
+                     const char *column, const union vsctl_atom *value)
+{
+    const struct vsctl_column *c = vsctl_db_must_get_column(t, column);
+    json_t *vj = vsctl_atom_to_json(value, c->type.key.type, NULL, NULL);
+    if (vj) {                   /* Not for a string that is not UTF-8. */
+        json_array_append_new(db->hints, json_pack("[sso]", t->name,
+                                                   c->name, vj));
+        db->hints_pending = true;
+    }
+}
+
+/* Asks every announced lookup not answered yet, in one transaction. */
+static void
+flush_hints(struct vsctl_db *db)
+{
+    db->hints_pending = false;
+    json_t *params = json_pack("[s]", db->db_name);
+    json_t *asked = json_array();       /* [table, column, value, where]. */
+    json_t *seen = json_object();       /* "table|column=value" asked. */
+    size_t i;
+    const json_t *h;
+    json_array_foreach(db->hints, i, h) {
+        struct vsctl_table *t = vsctl_db_get_table(
+            db, json_string_value(json_array_get(h, 0)));
+        const struct vsctl_column *c = t ? vsctl_table_get_column(
+            t, json_string_value(json_array_get(h, 1))) : NULL;
+        json_t *vj = json_array_get(h, 2);
+        uint32_t hash;
+        if (!c || t->all_fetched) {
+            continue;
+        }
+        char *key = query_key(c, vj, &hash);
+        char *seen_key = xasprintf("%s|%s", t->name, key);
+        bool known = query_find(t, key, hash) != NULL
+                     || json_object_get(seen, seen_key);
+        json_object_set_new(seen, seen_key, json_true());
+        free(seen_key);
+        free(key);
+        if (!known) {
+            json_t *where = query_where(c, vj);
+            json_array_append_new(params, vsctl_db_select_op(
+                t, json_incref(where), default_columns(t, false)));
+            json_array_append_new(asked, json_pack("[ssOo]", t->name,
+                                                   c->name, vj, where));
+        }
+    }
+    json_decref(seen);
+    if (!json_array_size(asked)) {
+        json_decref(params);
+        json_decref(asked);
+        return;
+    }
+    json_t *result = vsctl_db_transact(db, "transact", params);
+    json_array_foreach(asked, i, h) {
+        const json_t *ri = json_array_get(result, i);
+        const json_t *rows = json_object_get(ri, "rows");
+        if (!json_is_array(rows)) {
+            char *txt = json_dumps(ri ? ri : result, JSON_COMPACT
+                                   | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+            fatal("transaction error: %s", txt);
+        }
+        struct vsctl_table *t = vsctl_db_get_table(
+            db, json_string_value(json_array_get(h, 0)));
+        const struct vsctl_column *c = vsctl_table_get_column(
+            t, json_string_value(json_array_get(h, 1)));
+        uint32_t hash;
+        char *key = query_key(c, json_array_get(h, 2), &hash);
+        query_record(db, t, json_incref(json_array_get(h, 3)),
+                     json_incref((json_t *) rows), key, hash);
+    }
+    json_decref(result);
+    json_decref(asked);
+}
+
+static struct vsctl_query *
+query_lookup(struct vsctl_db *db, struct vsctl_table *t,
+             const struct vsctl_column *c, const union vsctl_atom *value)
+{
+    json_t *vj = vsctl_atom_to_json(value, c->type.key.type, NULL, NULL);
+    uint32_t hash;
+    char *key = query_key(c, vj, &hash);
+    struct vsctl_query *q = query_find(t, key, hash);
+    if (!q && db->hints_pending) {
+        flush_hints(db);
+        q = query_find(t, key, hash);
+    }
+    if (q) {
+        free(key);
+        json_decref(vj);
+        return q;
+    }
+    q = query_server(db, t, c, vj, key, hash);
+    json_decref(vj);
+    return q;
+}
+
+static void
+add_match(struct vsctl_row ***out, size_t *n, size_t *allocated,
+          struct vsctl_row *row)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if ((*out)[i] == row) {
+            return;
+        }
+    }
+    if (*n >= *allocated) {
+        *out = x2nrealloc(*out, allocated, sizeof **out);
+    }
+    (*out)[(*n)++] = row;
+}
+
 struct vsctl_row **
 vsctl_db_find_rows(struct vsctl_db *db, struct vsctl_table *t,
                    const char *column, const union vsctl_atom *value,
                    size_t *n)
 {
-    const struct vsctl_column *c = must_get_column(t, column);
-    json_t *vj = vsctl_atom_to_json(value, c->type.key.type, NULL, NULL);
-    bool is_set = c->type.n_max > 1;
-    if (!t->all_fetched && !(c->type.key.type == VA_UUID
-                             && vsctl_db_is_new_uuid(db, &value->uuid))) {
-        char *vtxt = json_dumps(vj, JSON_COMPACT | JSON_ENCODE_ANY);
-        char *key = xasprintf("%s=%s", column, vtxt);
-        free(vtxt);
-        uint32_t hash = hash_string(key, 0);
-        struct vsctl_query *q;
-        bool found = false;
-        HMAP_FOR_EACH_WITH_HASH (q, node, hash, &t->queries) {
-            if (!strcmp(q->key, key)) {
-                found = true;
-                break;
-            }
-        }
-        if (!found) {
-            json_t *where = json_pack("[[ssO]]", column,
-                                      is_set ? "includes" : "==", vj);
-            json_t *rows = run_select(db, t, json_incref(where),
-                                      default_columns(t, false));
-            struct vsctl_row **got;
-            size_t n_got;
-            merge_rows(t, rows, &n_got, &got);
-            json_t *expect = json_array();
-            for (size_t i = 0; i < json_array_size(rows); i++) {
-                json_array_append_new(expect, json_pack(
-                    "{sO}", "_uuid",
-                    json_object_get(json_array_get(rows, i), "_uuid")));
-            }
-            free(got);
-            json_decref(rows);
-            json_array_append_new(db->preconds, json_pack(
-                "{sssssos[s]ssso}", "op", "wait", "table", t->name,
-                "where", where, "columns", "_uuid", "until", "==",
-                "rows", expect));
-            q = xmalloc(sizeof *q);
-            q->key = key;
-            hmap_insert(&t->queries, &q->node, hash);
-        } else {
-            free(key);
-        }
-    }
-    json_decref(vj);
-
-    size_t alloc = 4;
-    struct vsctl_row **out = xmalloc(alloc * sizeof *out);
+    const struct vsctl_column *c = vsctl_db_must_get_column(t, column);
+    size_t allocated = 4;
+    struct vsctl_row **out = xmalloc(allocated * sizeof *out);
     struct vsctl_row *row;
     *n = 0;
-    HMAP_FOR_EACH (row, node, &t->rows) {
-        if (!row->deleted && row_matches(db, row, c, value)) {
-            if (*n >= alloc) {
-                out = x2nrealloc(out, &alloc, sizeof *out);
+    if (t->all_fetched) {
+        HMAP_FOR_EACH (row, node, &t->rows) {
+            if (!row->deleted && row_matches(db, row, c, value, false)) {
+                add_match(&out, n, &allocated, row);
             }
-            out[(*n)++] = row;
+        }
+    } else {
+        /* Candidates: what the server matched (none for a row inserted by
+         * this transaction) and the rows this transaction changed. */
+        if (!(c->type.key.type == VA_UUID
+              && vsctl_db_is_new_uuid(db, &value->uuid))) {
+            struct vsctl_query *q = query_lookup(db, t, c, value);
+            for (size_t i = 0; i < q->n_uuids; i++) {
+                row = vsctl_db_cache_lookup(t, &q->uuids[i]);
+                if (row && !row->deleted
+                    && row_matches(db, row, c, value, true)) {
+                    add_match(&out, n, &allocated, row);
+                }
+            }
+        }
+        struct vsctl_dirty_index *idx = dirty_index_get(t, c);
+        struct dirty_entry *e;
+        HMAP_FOR_EACH_WITH_HASH (e, node, atom_hash(value, c->type.key.type),
+                                 &idx->entries) {
+            row = e->row;
+            if (!row->deleted && row_matches(db, row, c, value, false)) {
+                add_match(&out, n, &allocated, row);
+            }
         }
     }
     qsort(out, *n, sizeof *out, compare_rows);
@@ -805,6 +993,16 @@ vsctl_db_find_row_by_string(struct vsctl_db *db, struct vsctl_table *t,
 struct vsctl_row **
 vsctl_db_all_rows(struct vsctl_db *db, struct vsctl_table *t, size_t *n)
 {
+    if (db->prefetch && !strcmp(t->name, db->db_name)) {
+        const json_t *rows = json_object_get(json_array_get(db->prefetch, 0),
+                                             "rows");
+        if (!t->all_fetched && json_is_array(rows)) {
+            merge_rows(t, rows, NULL, NULL);
+            t->all_fetched = true;
+        }
+        json_decref(db->prefetch);
+        db->prefetch = NULL;
+    }
     if (!t->all_fetched) {
         json_t *rows = run_select(db, t, json_array(),
                                   default_columns(t, true));
@@ -824,366 +1022,30 @@ vsctl_db_all_rows(struct vsctl_db *db, struct vsctl_table *t, size_t *n)
     return out;
 }
 
-/* ---- Changes. ---- */
-
-struct vsctl_row *
-vsctl_db_insert_row(struct vsctl_db *db, struct vsctl_table *t,
-                    const struct uuid *uuid)
+struct vsctl_row **
+vsctl_db_load_columns(struct vsctl_db *db, struct vsctl_table *t,
+                      const char *const *columns, size_t *n)
 {
-    struct uuid fresh;
-    if (!uuid) {
-        uuid_generate(&fresh);
-        uuid = &fresh;
-    }
-    struct vsctl_row *row = row_create(t, uuid);
-    row->inserted = true;
-    for (size_t i = 1; i < t->n_columns; i++) {
-        row->data[i] = xmalloc(sizeof *row->data[i]);
-        vsctl_datum_init_default(row->data[i], &t->columns[i].type);
-    }
-    return row;
-}
-
-static void
-drop_mutations(struct vsctl_row *row, size_t idx)
-{
-    const struct vsctl_type *type = &row->table->columns[idx].type;
-    if (row->mut_ins[idx]) {
-        vsctl_datum_destroy(row->mut_ins[idx], type);
-        free(row->mut_ins[idx]);
-        row->mut_ins[idx] = NULL;
-    }
-    if (row->mut_del[idx]) {
-        vsctl_datum_destroy(row->mut_del[idx], type);
-        free(row->mut_del[idx]);
-        row->mut_del[idx] = NULL;
-    }
-}
-
-void
-vsctl_row_write(struct vsctl_db *db, struct vsctl_row *row,
-                const struct vsctl_column *c, struct vsctl_datum *datum)
-{
-    if (row->data[c->idx]) {
-        vsctl_datum_destroy(row->data[c->idx], &c->type);
-        free(row->data[c->idx]);
-    }
-    row->data[c->idx] = datum;
-    row->written[c->idx] = true;
-    drop_mutations(row, c->idx);
-}
-
-void
-vsctl_row_write_by_name(struct vsctl_db *db, struct vsctl_row *row,
-                        const char *column, struct vsctl_datum *datum)
-{
-    vsctl_row_write(db, row, must_get_column(row->table, column), datum);
-}
-
-static void
-mutation_put(struct vsctl_datum **dp, const struct vsctl_type *t,
-             const union vsctl_atom *key, const union vsctl_atom *value)
-{
-    if (!*dp) {
-        *dp = xmalloc(sizeof **dp);
-        vsctl_datum_init_empty(*dp);
-    }
-    union vsctl_atom k, v;
-    vsctl_atom_clone(&k, key, t->key.type);
-    if (value) {
-        vsctl_atom_clone(&v, value, t->value.type);
-    }
-    vsctl_datum_put(*dp, t, &k, value ? &v : NULL, true);
-}
-
-static void
-mutation_drop(struct vsctl_datum *d, const struct vsctl_type *t,
-              const union vsctl_atom *key)
-{
-    size_t idx = d ? vsctl_datum_find_key(d, key, t->key.type) : SIZE_MAX;
-    if (idx != SIZE_MAX) {
-        vsctl_datum_remove_index(d, t, idx);
-    }
-}
-
-void
-vsctl_row_add_element(struct vsctl_db *db, struct vsctl_row *row,
-                      const char *column, const union vsctl_atom *key,
-                      const union vsctl_atom *value)
-{
-    const struct vsctl_column *c = must_get_column(row->table, column);
-    size_t i = c->idx;
-    if (row->data[i]) {
-        union vsctl_atom k, v;
-        vsctl_atom_clone(&k, key, c->type.key.type);
-        if (value) {
-            vsctl_atom_clone(&v, value, c->type.value.type);
+    if (!t->all_fetched) {
+        json_t *cols = json_pack("[s]", "_uuid");
+        for (size_t i = 0; columns[i]; i++) {
+            json_array_append_new(cols, json_string(
+                                      vsctl_db_must_get_column(t, columns[i])->name));
         }
-        vsctl_datum_put(row->data[i], &c->type, &k, value ? &v : NULL, true);
+        json_t *rows = run_select(db, t, json_array(), cols);
+        merge_rows(t, rows, NULL, NULL);
+        json_decref(rows);
     }
-    if (row->inserted || row->written[i]) {
-        row->written[i] = true;
-        return;
-    }
-    if (value) {
-        /* A map key being replaced has to be deleted first. */
-        mutation_put(&row->mut_del[i], &c->type, key, NULL);
-        struct vsctl_type keys_only = c->type;
-        keys_only.value.type = VA_VOID;
-        (void) keys_only;
-    } else {
-        mutation_drop(row->mut_del[i], &c->type, key);
-    }
-    mutation_put(&row->mut_ins[i], &c->type, key, value);
-}
-
-void
-vsctl_row_remove_element(struct vsctl_db *db, struct vsctl_row *row,
-                         const char *column, const union vsctl_atom *key)
-{
-    const struct vsctl_column *c = must_get_column(row->table, column);
-    size_t i = c->idx;
-    if (row->data[i]) {
-        mutation_drop(row->data[i], &c->type, key);
-    }
-    if (row->inserted || row->written[i]) {
-        row->written[i] = true;
-        return;
-    }
-    mutation_drop(row->mut_ins[i], &c->type, key);
-    union vsctl_atom dummy;
-    memset(&dummy, 0, sizeof dummy);
-    if (c->type.value.type == VA_STRING) {
-        dummy.string = (char *) "";
-    }
-    mutation_put(&row->mut_del[i], &c->type, key,
-                 vsctl_type_is_map(&c->type) ? &dummy : NULL);
-}
-
-void
-vsctl_row_delete(struct vsctl_db *db, struct vsctl_row *row)
-{
-    row->deleted = true;
-}
-
-bool
-vsctl_db_is_new_uuid(const struct vsctl_db *db, const struct uuid *uuid)
-{
-    for (size_t i = 0; i < db->n_tables; i++) {
-        struct vsctl_row *row = cache_lookup(&db->tables[i], uuid);
-        if (row && row->inserted) {
-            return true;
+    struct vsctl_row **out = xcalloc(hmap_count(&t->rows) + 1, sizeof *out);
+    struct vsctl_row *row;
+    *n = 0;
+    HMAP_FOR_EACH (row, node, &t->rows) {
+        if (!row->deleted) {
+            out[(*n)++] = row;
         }
     }
-    return false;
-}
-
-static bool
-named_cb(const struct uuid *uuid, void *db)
-{
-    return vsctl_db_is_new_uuid(db, uuid);
-}
-
-static json_t *
-datum_json(struct vsctl_db *db, const struct vsctl_datum *d,
-           const struct vsctl_type *t)
-{
-    return vsctl_datum_to_json(d, t, named_cb, db);
-}
-
-/* Keys of D as a set datum in JSON (map deletions by key). */
-static json_t *
-keys_json(struct vsctl_db *db, const struct vsctl_datum *d,
-          const struct vsctl_type *t)
-{
-    json_t *elems = json_array();
-    for (size_t i = 0; i < d->n; i++) {
-        json_array_append_new(elems, vsctl_atom_to_json(&d->keys[i],
-                                                        t->key.type,
-                                                        named_cb, db));
-    }
-    return json_pack("[so]", "set", elems);
-}
-
-static void
-row_ops(struct vsctl_db *db, struct vsctl_row *row, json_t *ops)
-{
-    struct vsctl_table *t = row->table;
-    if (row->inserted && row->deleted) {
-        return;
-    }
-    if (row->deleted) {
-        if (t->is_root) {
-            json_array_append_new(ops, json_pack(
-                "{sssssO}", "op", "delete", "table", t->name,
-                "where", uuid_where(&row->uuid)));
-        }
-        return;
-    }
-    json_t *cols = json_object(), *muts = json_array();
-    for (size_t i = 1; i < t->n_columns; i++) {
-        const struct vsctl_column *c = &t->columns[i];
-        if (row->written[i]) {
-            json_object_set_new(cols, c->name,
-                                datum_json(db, row->data[i], &c->type));
-            continue;
-        }
-        if (row->mut_del[i] && row->mut_del[i]->n) {
-            json_array_append_new(muts, json_pack(
-                "[sso]", c->name, "delete",
-                vsctl_type_is_map(&c->type)
-                ? keys_json(db, row->mut_del[i], &c->type)
-                : datum_json(db, row->mut_del[i], &c->type)));
-        }
-        if (row->mut_ins[i] && row->mut_ins[i]->n) {
-            json_t *v = datum_json(db, row->mut_ins[i], &c->type);
-            if (!vsctl_type_is_map(&c->type) && row->mut_ins[i]->n == 1) {
-                v = json_pack("[s[o]]", "set", v);
-            }
-            json_array_append_new(muts, json_pack("[sso]", c->name, "insert",
-                                                  v));
-        }
-    }
-    if (row->inserted) {
-        char buf[UUID_LEN + 1];
-        uuid_to_string(&row->uuid, buf);
-        char name[UUID_LEN + 4];
-        snprintf(name, sizeof name, "row%s", buf);
-        for (char *p = name; *p; p++) {
-            if (*p == '-') {
-                *p = '_';
-            }
-        }
-        json_array_append_new(ops, json_pack("{sssssoss}", "op", "insert",
-                                             "table", t->name, "row", cols,
-                                             "uuid-name", name));
-        json_decref(muts);
-        return;
-    }
-    if (json_object_size(cols)) {
-        json_array_append_new(ops, json_pack("{sssssoso}", "op", "update",
-                                             "table", t->name,
-                                             "where", uuid_where(&row->uuid),
-                                             "row", cols));
-    } else {
-        json_decref(cols);
-    }
-    if (json_array_size(muts)) {
-        json_array_append_new(ops, json_pack("{sssssoso}", "op", "mutate",
-                                             "table", t->name,
-                                             "where", uuid_where(&row->uuid),
-                                             "mutations", muts));
-    } else {
-        json_decref(muts);
-    }
-}
-
-static json_t *
-change_ops(struct vsctl_db *db)
-{
-    json_t *ops = json_array();
-    for (size_t i = 0; i < db->n_tables; i++) {
-        struct vsctl_row *row;
-        HMAP_FOR_EACH (row, node, &db->tables[i].rows) {
-            row_ops(db, row, ops);
-        }
-    }
-    return ops;
-}
-
-bool
-vsctl_db_has_changes(const struct vsctl_db *db_)
-{
-    struct vsctl_db *db = (struct vsctl_db *) db_;
-    json_t *ops = change_ops(db);
-    bool any = json_array_size(ops) > 0;
-    json_decref(ops);
-    return any;
-}
-
-static json_t *
-verify_ops(struct vsctl_db *db)
-{
-    json_t *ops = json_array();
-    for (size_t i = 0; i < db->n_tables; i++) {
-        struct vsctl_row *row;
-        HMAP_FOR_EACH (row, node, &db->tables[i].rows) {
-            if (!row->verify || row->inserted) {
-                continue;
-            }
-            json_t *cols = json_array();
-            const char *name;
-            json_t *v;
-            json_object_foreach(row->verify, name, v) {
-                json_array_append_new(cols, json_string(name));
-            }
-            json_array_append_new(ops, json_pack(
-                "{sssssosssos[O]}", "op", "wait", "table", db->tables[i].name,
-                "where", uuid_where(&row->uuid), "until", "==",
-                "columns", cols, "rows", row->verify));
-        }
-    }
-    return ops;
-}
-
-enum vsctl_commit_status
-vsctl_db_commit(struct vsctl_db *db, struct vsctl_row *bump_cfg_row,
-                long long *next_cfg, const char *comment, bool dry_run)
-{
-    json_t *changes = change_ops(db);
-    if (!json_array_size(changes) || dry_run) {
-        json_decref(changes);
-        return VSCTL_COMMIT_OK;
-    }
-    json_t *params = json_pack("[s]", db->db_name);
-    json_array_extend(params, db->preconds);
-    json_t *verifies = verify_ops(db);
-    json_array_extend(params, verifies);
-    size_t n_waits = json_array_size(params) - 1;
-    json_decref(verifies);
-    json_array_extend(params, changes);
-    json_decref(changes);
-    size_t select_idx = 0;
-    if (bump_cfg_row) {
-        json_t *where = bump_cfg_row->inserted
-            ? json_pack("[]") : uuid_where(&bump_cfg_row->uuid);
-        json_array_append_new(params, json_pack(
-            "{sssssOs[[ssi]]}", "op", "mutate", "table", "Open_vSwitch",
-            "where", where, "mutations", "next_cfg", "+=", 1));
-        json_array_append_new(params, json_pack(
-            "{sssssos[s]}", "op", "select", "table", "Open_vSwitch",
-            "where", where, "columns", "next_cfg"));
-        select_idx = json_array_size(params) - 2;
-    }
-    if (comment) {
-        json_array_append_new(params, json_pack("{ssss}", "op", "comment",
-                                                "comment", comment));
-    }
-    json_t *result = transact(db, "transact", params);
-    size_t i;
-    const json_t *r;
-    json_array_foreach(result, i, r) {
-        const json_t *err = json_object_get(r, "error");
-        if (!err || json_is_null(err)) {
-            continue;
-        }
-        if (i < n_waits && json_is_string(err)
-            && !strcmp(json_string_value(err), "timed out")) {
-            json_decref(result);
-            return VSCTL_COMMIT_RETRY;
-        }
-        char *txt = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
-        fprintf(stderr, "%s: transaction error: %s\n", program_name(), txt);
-        exit(1);
-    }
-    if (bump_cfg_row && next_cfg) {
-        const json_t *rows = json_object_get(json_array_get(result, select_idx),
-                                             "rows");
-        const json_t *nc = json_object_get(json_array_get(rows, 0), "next_cfg");
-        *next_cfg = json_is_integer(nc) ? json_integer_value(nc) : 0;
-    }
-    json_decref(result);
-    return VSCTL_COMMIT_OK;
+    qsort(out, *n, sizeof *out, compare_rows);
+    return out;
 }
 
 /* Reads notifications until one arrives (queued ones first). */
@@ -1191,9 +1053,18 @@ static json_t *
 next_update(struct vsctl_db *db)
 {
     while (!json_array_size(db->notifications)) {
-        json_t *msg = recv_json(db);
-        handle_other(db, msg);
-        json_decref(msg);
+        struct jsonrpc_msg *msg;
+        int error = jsonrpc_recv_block(db->rpc, &msg);
+        if (error) {
+            fatal_rpc_error(db, error);
+        }
+        if (msg->type == JSONRPC_REQUEST && !strcmp(msg->method, "echo")) {
+            jsonrpc_send(db->rpc, jsonrpc_create_reply(
+                             json_incref(msg->params), msg->id));
+            jsonrpc_msg_destroy(msg);
+        } else {
+            queue_notification(msg, db);
+        }
     }
     json_t *u = json_incref(json_array_get(db->notifications, 0));
     json_array_remove(db->notifications, 0);
@@ -1219,10 +1090,10 @@ cfg_reached(const json_t *table_updates, long long next_cfg)
 void
 vsctl_db_wait_for_cur_cfg(struct vsctl_db *db, long long next_cfg)
 {
-    json_t *initial = transact(db, "monitor", json_pack(
-        "[sss{s{s[s]}}]", db->db_name, "cur_cfg", "Open_vSwitch",
+    /* monitor params: [db-name, monitor-id, {table: {"columns": [...]}}]. */
+    json_t *initial = vsctl_db_transact(db, "monitor", json_pack(
+        "[ss{s{s[s]}}]", db->db_name, "cur_cfg", "Open_vSwitch",
         "columns", "cur_cfg"));
-    /* The format above names the monitor "cur_cfg"; fix the id shape. */
     bool done = cfg_reached(initial, next_cfg);
     json_decref(initial);
     while (!done) {
@@ -1233,24 +1104,17 @@ vsctl_db_wait_for_cur_cfg(struct vsctl_db *db, long long next_cfg)
 }
 
 void
-vsctl_db_wait_until(struct vsctl_db *db, struct vsctl_table *t,
-                    bool (*row_ok)(struct vsctl_db *, void *aux), void *aux)
+vsctl_db_wait_for_change(struct vsctl_db *db, struct vsctl_table *t)
 {
-    bool monitoring = false;
-    for (;;) {
-        if (row_ok(db, aux)) {
-            return;
-        }
-        if (!monitoring) {
-            json_t *r = transact(db, "monitor", json_pack(
-                "[ss{s{s[s]}}]", db->db_name, "wait", t->name,
-                "columns", "_uuid"));
-            json_decref(r);
-            /* Re-check: a change may have landed before the monitor. */
-            monitoring = true;
-        } else {
-            json_decref(next_update(db));
-        }
-        vsctl_db_reset(db);
+    char *id = xasprintf("wait %s", t->name);
+    if (!json_object_get(db->monitored, id)) {
+        /* The monitor's initial contents are what the caller just read
+         * (or newer): return at once so that it reads again. */
+        json_decref(vsctl_db_transact(db, "monitor", json_pack(
+            "[ss{s{}}]", db->db_name, id, t->name)));
+        json_object_set_new(db->monitored, id, json_true());
+    } else {
+        json_decref(next_update(db));
     }
+    free(id);
 }

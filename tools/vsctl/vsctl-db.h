@@ -28,6 +28,8 @@
 #include "hmap.h"
 #include "vsctl-data.h"
 
+struct vsctl_dirty_index;
+
 struct vsctl_column {
     char *name;
     struct vsctl_type type;
@@ -45,6 +47,11 @@ struct vsctl_table {
     struct hmap rows;               /* struct vsctl_row by uuid hash. */
     bool all_fetched;
     struct hmap queries;            /* Column/value lookups already done. */
+    /* Rows this transaction inserted or changed: the only ones whose
+     * values may differ from what the server's answers said. */
+    struct vsctl_row **dirty;
+    size_t n_dirty, allocated_dirty;
+    struct vsctl_dirty_index **dirty_indexes;   /* Per column, or NULL. */
 };
 
 struct vsctl_row {
@@ -58,6 +65,10 @@ struct vsctl_row {
     json_t *verify;                 /* Column name -> value to "wait" for. */
     bool inserted;
     bool deleted;
+    bool persist_uuid;              /* Insert with "uuid": keep our UUID. */
+    bool send_always;               /* Changes are sent even if no-ops. */
+    bool dirty;                     /* In its table's 'dirty' array... */
+    size_t dirty_pos;               /* ...at this index. */
 };
 
 struct vsctl_db;
@@ -91,6 +102,12 @@ struct vsctl_row **vsctl_db_find_rows(struct vsctl_db *, struct vsctl_table *,
                                       const char *column,
                                       const union vsctl_atom *value,
                                       size_t *n);
+/* Announces that VALUE will be looked up in COLUMN of T during this run.
+ * The first lookup that has to ask the server asks all announced ones in
+ * the same transaction, so a command line naming many rows costs one round
+ * trip instead of one per name.  Announcements outlive vsctl_db_reset(). */
+void vsctl_db_hint_lookup(struct vsctl_db *, struct vsctl_table *,
+                          const char *column, const union vsctl_atom *value);
 /* Convenience: the one row whose string COLUMN is VALUE, or NULL. */
 struct vsctl_row *vsctl_db_find_row_by_string(struct vsctl_db *,
                                               struct vsctl_table *,
@@ -99,6 +116,13 @@ struct vsctl_row *vsctl_db_find_row_by_string(struct vsctl_db *,
 /* Loads every row of TABLE; returns a malloc'd array sorted by UUID. */
 struct vsctl_row **vsctl_db_all_rows(struct vsctl_db *, struct vsctl_table *,
                                      size_t *n);
+/* Like vsctl_db_all_rows(), but reads only COLUMNS (NULL-terminated) of every
+ * row, for commands that report on a whole table but need few of its
+ * columns; other columns still load on demand, row by row. */
+struct vsctl_row **vsctl_db_load_columns(struct vsctl_db *,
+                                         struct vsctl_table *,
+                                         const char *const *columns,
+                                         size_t *n);
 /* The row cache order is unspecified; this is all cached live rows. */
 
 /* Column access.  The returned datum belongs to the row. */
@@ -133,23 +157,45 @@ void vsctl_row_add_element(struct vsctl_db *, struct vsctl_row *,
 void vsctl_row_remove_element(struct vsctl_db *, struct vsctl_row *,
                               const char *column, const union vsctl_atom *key);
 void vsctl_row_delete(struct vsctl_db *, struct vsctl_row *);
+/* Makes the commit send ROW's changes even if they only repeat current
+ * values (ovs-vsctl never drops its partial set and map updates). */
+void vsctl_row_send_always(struct vsctl_db *, struct vsctl_row *);
 bool vsctl_db_is_new_uuid(const struct vsctl_db *, const struct uuid *);
+/* Makes the inserted ROW keep its UUID on the server (RFC 7047 extension
+ * "uuid" in "insert", as "create --id=UUID" needs). */
+void vsctl_db_set_persistent_uuid(struct vsctl_db *, struct vsctl_row *);
+/* After a commit: the server's UUIDs of the rows it inserted into T, as a
+ * malloc'd array of *N. */
+struct uuid *vsctl_db_inserted_uuids(const struct vsctl_db *,
+                                     const struct vsctl_table *, size_t *n);
+/* Reads COLUMNS (a JSON array of names, taken) of the rows of T with UUIDS
+ * in one transaction; returns one "rows" array per UUID (caller owns). */
+json_t *vsctl_db_read_rows(struct vsctl_db *, const struct vsctl_table *,
+                           const struct uuid *uuids, size_t n,
+                           json_t *columns);
+/* After a commit: the UUID the server gave the row inserted as PROVISIONAL.
+ * Returns false if PROVISIONAL was not inserted by the last commit. */
+bool vsctl_db_get_real_uuid(const struct vsctl_db *,
+                            const struct uuid *provisional,
+                            struct uuid *real);
 bool vsctl_db_has_changes(const struct vsctl_db *);
 
-/* Commits the pending changes.  If BUMP_CFG_ROW is nonnull and there are
- * changes, increments its next_cfg and stores the new value in *NEXT_CFG.
+/* Commits the pending changes.  *CHANGED says whether they alter the
+ * database: changes that only repeat current values are not sent at all (as
+ * ovs-vsctl does).  If BUMP_CFG_ROW is nonnull and something changes,
+ * increments its next_cfg and stores the new value in *NEXT_CFG.
  * COMMENT, if nonnull, is added as a "comment" operation.  DRY_RUN builds
  * the operations but does not send them. */
 enum vsctl_commit_status vsctl_db_commit(struct vsctl_db *,
                                          struct vsctl_row *bump_cfg_row,
                                          long long *next_cfg,
-                                         const char *comment, bool dry_run);
+                                         const char *comment, bool dry_run,
+                                         bool *changed);
 /* Blocks until Open_vSwitch.cur_cfg >= NEXT_CFG (SIGALRM bounds it). */
 void vsctl_db_wait_for_cur_cfg(struct vsctl_db *, long long next_cfg);
-/* Blocks until ROW_OK(db, aux) returns true, refetching on every change to
- * TABLE (SIGALRM bounds it). */
-void vsctl_db_wait_until(struct vsctl_db *, struct vsctl_table *,
-                         bool (*row_ok)(struct vsctl_db *, void *aux),
-                         void *aux);
+/* Returns after the next change to table T (the first call for T only
+ * starts watching it and returns at once).  For commands that must wait
+ * for the database to reach some state: the caller starts over after it. */
+void vsctl_db_wait_for_change(struct vsctl_db *, struct vsctl_table *t);
 
 #endif

@@ -1,6 +1,7 @@
 /* vsctl-table: the list/table/html/csv/json output of "list" and "find". */
 #include "vsctl.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "util.h"
@@ -140,9 +141,11 @@ print_table(const struct vsctl_out_table *t, const struct vsctl_table_style *s,
     for (size_t r = 0; r < t->n_rows; r++) {
         for (size_t c = 0; c < nc; c++) {
             char *txt = cell_text(cell_at(t, r, c), s);
-            if (s->max_column_width > 0
-                && strlen(txt) > (size_t) s->max_column_width) {
-                txt[s->max_column_width] = '\0';
+            /* Cells are cut to the maximum width, but never narrower than
+             * the column's heading. */
+            size_t limit = MAX((size_t) s->max_column_width, widths[c]);
+            if (s->max_column_width > 0 && strlen(txt) > limit) {
+                txt[limit] = '\0';
             }
             texts[r * nc + c] = txt;
             widths[c] = MAX(widths[c], strlen(txt));
@@ -186,6 +189,35 @@ put_html_escaped(struct ds *out, const char *s)
     }
 }
 
+/* True if S begins with text shaped like a UUID. */
+static bool
+starts_with_uuid(const char *s)
+{
+    for (size_t i = 0; i < UUID_LEN; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A cell's text with every UUID in it made a link to its row's anchor,
+ * shown as its first 8 characters. */
+static void
+put_html_cell(struct ds *out, const char *s)
+{
+    while (*s) {
+        if (starts_with_uuid(s)) {
+            ds_put_format(out, "<a href=\"#%.*s\">%.8s</a>", UUID_LEN, s, s);
+            s += UUID_LEN;
+        } else {
+            char c[2] = { *s++, '\0' };
+            put_html_escaped(out, c);
+        }
+    }
+}
+
 static void
 print_html(const struct vsctl_out_table *t, const struct vsctl_table_style *s,
            struct ds *out)
@@ -204,9 +236,20 @@ print_html(const struct vsctl_out_table *t, const struct vsctl_table_style *s,
         ds_put_cstr(out, "  <tr>\n");
         for (size_t c = 0; c < t->n_columns; c++) {
             char *txt = cell_text(cell_at(t, r, c), s);
-            ds_put_cstr(out, "    <td>");
-            put_html_escaped(out, txt);
-            ds_put_cstr(out, "</td>\n");
+            if (!strcmp(t->headings[c], "_uuid")) {
+                /* A row's own UUID is the anchor the links point to. */
+                ds_put_cstr(out, "    <td><a name=\"");
+                put_html_escaped(out, txt);
+                ds_put_cstr(out, "\">");
+                char *shown = xstrndup(txt, 8);
+                put_html_escaped(out, shown);
+                free(shown);
+                ds_put_cstr(out, "</a></td>\n");
+            } else {
+                ds_put_cstr(out, "    <td>");
+                put_html_cell(out, txt);
+                ds_put_cstr(out, "</td>\n");
+            }
             free(txt);
         }
         ds_put_cstr(out, "  </tr>\n");

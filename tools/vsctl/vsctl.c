@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,10 +17,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "stream.h"
 #include "util.h"
+#include "vlog.h"
 
 struct vsctl_globals {
     const char *db;
+    const char *private_key, *certificate, *ca_cert;
     bool wait;
     bool dry_run;
     bool oneline;
@@ -74,18 +78,30 @@ static const struct option global_options[] = {
 
 /* ---- Command registry. ---- */
 
+/* The command tables, in the order --commands lists them.  The bridge and
+ * miscellaneous tables are present when their modules are built. */
+static const struct command_table {
+    const struct vsctl_syntax *syntaxes;
+    const size_t *n;
+} command_tables[] = {
+#ifdef VSCTL_HAVE_MISC
+    { vsctl_misc_commands, &vsctl_n_misc_commands },
+#endif
+#ifdef VSCTL_HAVE_BR
+    { vsctl_br_commands, &vsctl_n_br_commands },
+#endif
+    { vsctl_db_commands, &vsctl_n_db_commands },
+};
+
 static const struct vsctl_syntax *
 find_syntax(const char *name)
 {
-    const struct vsctl_syntax *tables[] = { vsctl_db_commands,
-                                            vsctl_br_commands,
-                                            vsctl_misc_commands };
-    const size_t sizes[] = { vsctl_n_db_commands, vsctl_n_br_commands,
-                             vsctl_n_misc_commands };
-    for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
-        for (size_t i = 0; i < sizes[t]; i++) {
-            if (!strcmp(tables[t][i].name, name)) {
-                return &tables[t][i];
+    for (size_t t = 0; t < ARRAY_SIZE(command_tables); t++) {
+        const struct vsctl_syntax *syntaxes = command_tables[t].syntaxes;
+        size_t n = *command_tables[t].n;
+        for (size_t i = 0; i < n; i++) {
+            if (!strcmp(syntaxes[i].name, name)) {
+                return &syntaxes[i];
             }
         }
     }
@@ -95,14 +111,11 @@ find_syntax(const char *name)
 static void
 for_each_syntax(void (*cb)(const struct vsctl_syntax *, void *), void *aux)
 {
-    const struct vsctl_syntax *tables[] = { vsctl_db_commands,
-                                            vsctl_br_commands,
-                                            vsctl_misc_commands };
-    const size_t sizes[] = { vsctl_n_db_commands, vsctl_n_br_commands,
-                             vsctl_n_misc_commands };
-    for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
-        for (size_t i = 0; i < sizes[t]; i++) {
-            cb(&tables[t][i], aux);
+    for (size_t t = 0; t < ARRAY_SIZE(command_tables); t++) {
+        const struct vsctl_syntax *syntaxes = command_tables[t].syntaxes;
+        size_t n = *command_tables[t].n;
+        for (size_t i = 0; i < n; i++) {
+            cb(&syntaxes[i], aux);
         }
     }
 }
@@ -143,6 +156,52 @@ add_command_options(const struct vsctl_syntax *s, void *aux)
     free(list);
 }
 
+/* Writes the argument synopsis ARGS in the notation bash completion reads
+ * from --commands: each word prefixed by '!' (required), '?' (optional), '+'
+ * (one or more) or '*' (zero or more); brackets inside a word become '?'. */
+static void
+put_completion_args(struct ds *out, const char *args)
+{
+    char *copy = xstrdup(args), *save = NULL;
+    bool first = true;
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        size_t len = strlen(w);
+        bool repeated = len > 3 && !strcmp(w + len - 3, "...");
+        if (repeated) {
+            w[len -= 3] = '\0';
+        }
+        /* Is the whole word one bracketed group? */
+        bool optional = false;
+        if (w[0] == '[') {
+            int depth = 0;
+            size_t i;
+            for (i = 0; i < len; i++) {
+                depth += (w[i] == '[') - (w[i] == ']');
+                if (!depth) {
+                    break;
+                }
+            }
+            optional = i == len - 1;
+        }
+        if (optional) {
+            w[len - 1] = '\0';
+            w++;
+        }
+        ds_put_format(out, "%s%c", first ? "" : " ",
+                      optional ? (repeated ? '*' : '?')
+                               : (repeated ? '+' : '!'));
+        for (; *w; w++) {
+            if (*w == '[') {
+                ds_put_char(out, '?');
+            } else if (*w != ']') {
+                ds_put_char(out, *w);
+            }
+        }
+        first = false;
+    }
+    free(copy);
+}
+
 static void
 print_command(const struct vsctl_syntax *s, void *aux)
 {
@@ -152,28 +211,88 @@ print_command(const struct vsctl_syntax *s, void *aux)
     for (char *o = strtok_r(list, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
         ds_put_format(&line, "[%s] ", o);
     }
-    ds_put_format(&line, ",%s,%s", s->name, s->arguments);
+    ds_put_format(&line, ",%s,", s->name);
+    put_completion_args(&line, s->arguments);
     puts(ds_cstr(&line));
     ds_destroy(&line);
     free(list);
 }
 
+/* The order in which ovs-vsctl 3.1 lists its commands (its command table's
+ * hash order), so that --commands output is identical; commands it does not
+ * know follow in table order. */
+static const char *const ovs_command_order[] = {
+    "wait-until", "add-zone-tp", "comment", "clear", "init", "create",
+    "set-fail-mode", "add-port", "del-bond-iface", "del-ssl",
+    "set-controller", "list-br", "br-exists", "list-ports", "del-manager",
+    "list-dp-cap", "add-bond-iface", "get-manager", "get-controller",
+    "br-set-external-id", "list-ifaces", "list-zone-tp", "get-aa-mapping",
+    "get", "add-aa-mapping", "del-fail-mode", "br-get-external-id",
+    "del-zone-tp", "del-port", "port-to-br", "del-controller", "find", "set",
+    "emer-reset", "set-ssl", "del-aa-mapping", "add-br", "br-to-parent",
+    "iface-to-br", "list", "add", "set-manager", "del-br", "remove",
+    "get-ssl", "get-fail-mode", "destroy", "br-to-vlan", "add-bond", "show",
+};
+
+static void
+print_unlisted_command(const struct vsctl_syntax *s, void *aux)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(ovs_command_order); i++) {
+        if (!strcmp(s->name, ovs_command_order[i])) {
+            return;
+        }
+    }
+    print_command(s, aux);
+}
+
+static void
+print_commands(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(ovs_command_order); i++) {
+        const struct vsctl_syntax *s = find_syntax(ovs_command_order[i]);
+        if (s) {
+            print_command(s, NULL);
+        }
+    }
+    for_each_syntax(print_unlisted_command, NULL);
+}
+
 /* ---- Logging-style warnings (stderr, like ovs-vsctl's vlog lines). ---- */
 
-void
-vsctl_warn(const char *module, const char *fmt, ...)
+/* Sequence number of the last log line.  ovs-vsctl logs "Called as ..." at
+ * INFO level (numbered, though not shown on the console) when a command may
+ * write, so its first console line is then number 2; see main(). */
+static int log_seq = 0;
+
+static void PRINTF_FORMAT(3, 0)
+log_line(const char *module, const char *level, const char *fmt,
+         va_list args)
 {
-    static int seq = 1;
     char ts[32];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    va_list args;
-    va_start(args, fmt);
-    fprintf(stderr, "%s|%05d|%s|WARN|", ts, ++seq, module);
+    fprintf(stderr, "%s|%05d|%s|%s|", ts, ++log_seq, module, level);
     vfprintf(stderr, fmt, args);
     fputc('\n', stderr);
+}
+
+void
+vsctl_warn(const char *module, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    log_line(module, "WARN", fmt, args);
+    va_end(args);
+}
+
+static void PRINTF_FORMAT(2, 3)
+log_err(const char *module, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    log_line(module, "ERR", fmt, args);
     va_end(args);
 }
 
@@ -304,6 +423,11 @@ parse_one_command(struct vsctl_command *cmd, int argc, char **argv,
         }
         const char *eq = strchr(argv[i], '=');
         char *name = eq ? xstrndup(argv[i], eq - argv[i]) : xstrdup(argv[i]);
+        for (size_t j = 0; j < cmd->n_options; j++) {
+            if (!strcmp(cmd->options[j].name, name)) {
+                fatal("'%s' option specified multiple times", argv[i]);
+            }
+        }
         add_option(&cmd->options, &cmd->n_options, name, eq ? eq + 1 : NULL,
                    true);
         free(name);
@@ -391,11 +515,18 @@ usage(void)
     exit(0);
 }
 
+/* The default database: OVS's socket when invoked as ovs-vsctl (so that
+ * scripts and libvirt find the server they expect), Lanyard's run directory
+ * otherwise; $OVS_RUNDIR overrides either, as it does for ovs-vsctl. */
 static char *
 default_db(void)
 {
     const char *rundir = getenv("OVS_RUNDIR");
-    return xasprintf("unix:%s/db.sock", rundir ? rundir : "/var/run/openvswitch");
+    if (!rundir) {
+        rundir = !strcmp(program_name(), "ovs-vsctl")
+                 ? "/var/run/openvswitch" : LANYARD_RUNDIR;
+    }
+    return xasprintf("unix:%s/db.sock", rundir);
 }
 
 /* Parses the global options; returns the index of the first command
@@ -439,23 +570,41 @@ parse_options(int argc, char **argv, struct vsctl_globals *g,
             break;
         }
         case 'h': usage(); break;
-        case OPT_COMMANDS: for_each_syntax(print_command, NULL); exit(0);
+        case OPT_COMMANDS: print_commands(); exit(0);
         case OPT_OPTIONS:
             for (size_t i = 0; i < n_global; i++) {
-                printf("--%s%s\n", ot.opts[i].name,
-                       ot.opts[i].has_arg ? "=ARG" : "");
+                const struct option *o = &ot.opts[i];
+                printf("--%s%s\n", o->name, o->has_arg ? "=ARG" : "");
+                if (o->val > 0 && o->val < UCHAR_MAX) {
+                    printf("-%c%s\n", o->val, o->has_arg ? " ARG" : "");
+                }
             }
             exit(0);
         case 'V':
-            printf("%s (Lanyard) %s\n", program_name(), LANYARD_VERSION);
+            /* Scripts read the fourth word as the OVS version they may
+             * rely on; the schema is the one ovs-vsctl 3.1 ships with. */
+            printf("%s (Lanyard %s) 3.1.0\nDB Schema 8.3.1\n",
+                   program_name(), LANYARD_VERSION);
             exit(0);
         case 'f': format = optarg; break;
+        case 'p': g->private_key = optarg; break;
+        case 'c': g->certificate = optarg; break;
+        case 'C': g->ca_cert = optarg; break;
         case 'd': data = optarg; break;
         case OPT_NO_HEADINGS: no_headings = true; break;
         case OPT_PRETTY: g->style.pretty = true; break;
         case OPT_BARE: bare = true; break;
         case OPT_MAX_COLUMN_WIDTH:
             g->style.max_column_width = atoi(optarg);
+            break;
+        case 'v':
+            /* E.g. -vjsonrpc:console:dbg shows the wire traffic. */
+            vlog_set_verbosity(optarg);
+            break;
+        case OPT_LOG_FILE:
+            if (vlog_set_log_file(optarg)) {
+                /* As ovs-vsctl: an unwritable log file is not fatal. */
+            }
             break;
         case OPT_LOCAL: {
             char *name = xasprintf("--%s", ot.opts[idx].name);
@@ -469,6 +618,9 @@ parse_options(int argc, char **argv, struct vsctl_globals *g,
             /* Accepted for compatibility; no effect on this tool. */
             break;
         }
+    }
+    for (size_t i = n_global; i < ot.n; i++) {
+        free((char *) ot.opts[i].name);
     }
     free(ot.opts);
     if (bare) {
@@ -534,9 +686,6 @@ check_symbols(struct vsctl_ctx *ctx)
             fatal("row id \"%s\" is referenced but never created (e.g. "
                   "with \"-- --id=%s create ...\")", s->name, s->name);
         }
-    }
-    for (size_t i = 0; i < ctx->n_symbols; i++) {
-        struct vsctl_symbol *s = &ctx->symbols[i];
         if (!s->strong_ref) {
             vsctl_warn("vsctl", "row id \"%s\" was created but no reference "
                        "to it was inserted, so it will not actually appear "
@@ -576,9 +725,16 @@ print_output(struct vsctl_command *cmds, size_t n,
              const struct vsctl_globals *g)
 {
     struct ds out = DS_EMPTY_INITIALIZER;
+    size_t n_tables = 0;
     for (size_t i = 0; i < n; i++) {
         struct vsctl_command *c = &cmds[i];
         if (c->table) {
+            /* ovs-vsctl separates list, table and csv outputs of several
+             * commands by a blank line (html and json need none). */
+            enum vsctl_format f = g->style.format;
+            if (n_tables++ && (f == VF_LIST || f == VF_TABLE || f == VF_CSV)) {
+                ds_put_char(&out, '\n');
+            }
             vsctl_out_table_print(c->table, &g->style, &out);
         } else if (g->oneline) {
             const char *s = ds_cstr(&c->output);
@@ -602,10 +758,160 @@ print_output(struct vsctl_command *cmds, size_t n,
     ds_destroy(&out);
 }
 
+/* --timeout: like ovs-vsctl, log the signal and die by it, so the exit
+ * status says "killed by SIGALRM" to the caller. */
+static void
+alarm_handler(int sig)
+{
+    static const char msg[] = "|fatal_signal|WARN|terminating with signal 14 "
+                              "(Alarm clock)\n";
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    size_t len = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ|", &tm);
+    int seq = log_seq + 1;
+    for (int i = 4; i >= 0; i--, seq /= 10) {
+        ts[len + i] = '0' + seq % 10;
+    }
+    len += 5;
+    ssize_t ignored = write(STDERR_FILENO, ts, len);
+    ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void) ignored;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Loads the SSL files for an ssl: or pssl: database.  What is missing or
+ * unreadable is reported as ovs-vsctl's SSL layer logs it; the connection
+ * attempt then fails with "Protocol not available", as there. */
+static void
+configure_ssl(const struct vsctl_globals *g, const char *db)
+{
+    if (!strstr(db, "ssl:")) {
+        return;
+    }
+    bool key_ok = g->private_key && g->certificate
+                  && !stream_ssl_set_key_and_cert(g->private_key,
+                                                  g->certificate);
+    bool ca_ok = g->ca_cert && !stream_ssl_set_ca_cert_file(g->ca_cert);
+    if (!key_ok) {
+        log_err("stream_ssl", "Private key must be configured to use SSL");
+        if (!g->certificate) {
+            log_err("stream_ssl", "Certificate must be configured to use "
+                    "SSL");
+        }
+    }
+    if (!ca_ok) {
+        log_err("stream_ssl", "CA certificate must be configured to use "
+                "SSL");
+    }
+}
+
+static void
+set_command(struct vsctl_ctx *ctx, struct vsctl_command *cmds, size_t i,
+            size_t n)
+{
+    ctx->cmd = &cmds[i];
+    ctx->argc = cmds[i].argc;
+    ctx->argv = cmds[i].argv;
+    ctx->output = &cmds[i].output;
+    ctx->last_command = i == n - 1;
+}
+
+/* Runs all commands once and commits; returns false if the attempt must
+ * start over: something read changed meanwhile, or a command found the
+ * database not yet in the state it waits for (ctx->try_again). */
+static bool
+run_once(struct vsctl_ctx *ctx, struct vsctl_command *cmds, size_t n_cmds,
+         struct vsctl_globals *g, const char *comment, long long *next_cfg,
+         bool *changed)
+{
+    ctx->ovs = get_ovs_row(ctx->db);
+    for (size_t i = 0; i < n_cmds; i++) {
+        set_command(ctx, cmds, i, n_cmds);
+        cmds[i].syntax->run(ctx);
+        if (ctx->try_again) {
+            return false;
+        }
+    }
+    check_symbols(ctx);
+    return vsctl_db_commit(ctx->db, g->wait ? ctx->ovs : NULL, next_cfg,
+                           comment, g->dry_run, changed) == VSCTL_COMMIT_OK;
+}
+
+/* After waiting for the switch: like ovs-vsctl, report each interface this
+ * invocation created that the switch could not set up (no OpenFlow port
+ * number, or -1), with the error the switch recorded.  Not an exit error. */
+static void
+report_interface_errors(struct vsctl_db *db)
+{
+    struct vsctl_table *t = vsctl_db_get_table(db, "Interface");
+    size_t n;
+    struct uuid *uuids = t ? vsctl_db_inserted_uuids(db, t, &n) : NULL;
+    if (!uuids || !n) {
+        free(uuids);
+        return;
+    }
+    json_t *results = vsctl_db_read_rows(db, t, uuids, n,
+                                         json_pack("[sss]", "name", "ofport",
+                                                   "error"));
+    bool any = false;
+    size_t i;
+    const json_t *rows;
+    json_array_foreach(results, i, rows) {
+        const json_t *row = json_array_get(rows, 0);
+        const json_t *ofport = json_object_get(row, "ofport");
+        const char *name = json_string_value(json_object_get(row, "name"));
+        if (!name || (json_is_integer(ofport)
+                      && json_integer_value(ofport) != -1)) {
+            continue;
+        }
+        const json_t *error = json_object_get(row, "error");
+        if (json_is_string(error)) {
+            fprintf(stderr, "%s: Error detected while setting up '%s': %s.  "
+                    "See ovs-vswitchd log for details.\n", program_name(),
+                    name, json_string_value(error));
+        } else {
+            fprintf(stderr, "%s: Error detected while setting up '%s'.  See "
+                    "ovs-vswitchd log for details.\n", program_name(), name);
+        }
+        any = true;
+    }
+    if (any) {
+        const char *logdir = getenv("OVS_LOGDIR");
+        if (!logdir) {
+            logdir = !strcmp(program_name(), "ovs-vsctl")
+                     ? "/var/log/openvswitch" : "/var/log/lanyard";
+        }
+        fprintf(stderr, "%s: The default log directory is \"%s\".\n",
+                program_name(), logdir);
+    }
+    json_decref(results);
+    free(uuids);
+}
+
+static void
+free_commands(struct vsctl_command *cmds, size_t n_cmds)
+{
+    for (size_t i = 0; i < n_cmds; i++) {
+        ds_destroy(&cmds[i].output);
+        for (size_t j = 0; j < cmds[i].n_options; j++) {
+            free(cmds[i].options[j].name);
+            free(cmds[i].options[j].value);
+        }
+        free(cmds[i].options);
+    }
+    free(cmds);
+}
+
 int
 main(int argc, char **argv)
 {
     set_program_name(argv[0]);
+    /* The libraries' own log lines would not be ovs-vsctl's: keep the
+     * console quiet unless -v asks for them. */
+    free(vlog_set_levels_from_string("ANY:console:off"));
     struct vsctl_globals g = {
         .wait = true,
         .style = { .format = VF_LIST, .cell_format = VC_STRING,
@@ -617,52 +923,53 @@ main(int argc, char **argv)
     size_t n_cmds;
     struct vsctl_command *cmds = parse_commands(argc - first, argv + first,
                                                 local, n_local, &n_cmds);
+    for (size_t i = 0; i < n_cmds; i++) {
+        if (cmds[i].syntax->read_write) {
+            log_seq = 1;
+        }
+    }
     if (g.timeout) {
+        signal(SIGALRM, alarm_handler);
         alarm(g.timeout);
     }
     char *dflt = g.db ? NULL : default_db();
+    configure_ssl(&g, g.db ? g.db : dflt);
     struct vsctl_db *db = vsctl_db_open(g.db ? g.db : dflt, "Open_vSwitch",
                                         g.retry);
     char *comment = make_comment(argc, argv);
     struct vsctl_ctx ctx = { .db = db, .dry_run = g.dry_run };
-    long long next_cfg = 0;
-    for (;;) {
-        ctx.ovs = get_ovs_row(db);
-        for (size_t i = 0; i < n_cmds; i++) {
-            ctx.cmd = &cmds[i];
-            ctx.argc = cmds[i].argc;
-            ctx.argv = cmds[i].argv;
-            ctx.output = &cmds[i].output;
-            ctx.last_command = i == n_cmds - 1;
-            cmds[i].syntax->run(&ctx);
+    for (size_t i = 0; i < n_cmds; i++) {
+        if (cmds[i].syntax->validate) {
+            set_command(&ctx, cmds, i, n_cmds);
+            cmds[i].syntax->validate(&ctx);
         }
-        check_symbols(&ctx);
-        bool changed = vsctl_db_has_changes(db);
-        enum vsctl_commit_status st = vsctl_db_commit(
-            db, g.wait ? ctx.ovs : NULL, &next_cfg, comment, g.dry_run);
-        if (st == VSCTL_COMMIT_OK) {
-            g.wait = g.wait && changed && !g.dry_run;
-            break;
+    }
+    long long next_cfg = 0;
+    bool changed;
+    while (!run_once(&ctx, cmds, n_cmds, &g, comment, &next_cfg, &changed)) {
+        if (ctx.try_again) {
+            vsctl_db_wait_for_change(db, ctx.try_again);
+            ctx.try_again = NULL;
         }
         clear_attempt(&ctx, cmds, n_cmds);
         vsctl_db_reset(db);
     }
+    g.wait = g.wait && changed && !g.dry_run;
+    for (size_t i = 0; i < n_cmds; i++) {
+        if (cmds[i].syntax->postprocess) {
+            set_command(&ctx, cmds, i, n_cmds);
+            cmds[i].syntax->postprocess(&ctx);
+        }
+    }
     print_output(cmds, n_cmds, &g);
     if (g.wait) {
         vsctl_db_wait_for_cur_cfg(db, next_cfg);
+        report_interface_errors(db);
     }
     int exit_code = ctx.exit_code;
     clear_attempt(&ctx, cmds, n_cmds);
     free(ctx.symbols);
-    for (size_t i = 0; i < n_cmds; i++) {
-        ds_destroy(&cmds[i].output);
-        for (size_t j = 0; j < cmds[i].n_options; j++) {
-            free(cmds[i].options[j].name);
-            free(cmds[i].options[j].value);
-        }
-        free(cmds[i].options);
-    }
-    free(cmds);
+    free_commands(cmds, n_cmds);
     free(comment);
     free(dflt);
     vsctl_db_close(db);

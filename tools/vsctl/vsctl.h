@@ -26,6 +26,12 @@ struct vsctl_syntax {
     void (*run)(struct vsctl_ctx *);
     const char *options;        /* Comma-separated, "=" suffix takes value. */
     bool read_write;
+    /* Optional.  'validate' runs for every command of the line, in order,
+     * after the schema is known and before any command runs, to report bad
+     * table or column names first, as ovs-vsctl does.  'postprocess' runs
+     * after a successful commit (e.g. to print server-assigned UUIDs). */
+    void (*validate)(struct vsctl_ctx *);
+    void (*postprocess)(struct vsctl_ctx *);
 };
 
 struct vsctl_option {
@@ -63,6 +69,10 @@ struct vsctl_ctx {
     struct vsctl_symbol *symbols;
     size_t n_symbols, allocated_symbols;
     int exit_code;              /* br-exists sets 2. */
+    /* Set by a command that found the database not yet as it must be
+     * (wait-until): the attempt stops uncommitted and starts over after
+     * the next change to this table. */
+    struct vsctl_table *try_again;
 };
 
 /* Output tables (vsctl-table.c). */
@@ -100,6 +110,9 @@ extern const size_t vsctl_n_db_commands;
 struct vsctl_table *vsctl_must_get_table(struct vsctl_ctx *, const char *);
 struct vsctl_row *vsctl_get_row(struct vsctl_ctx *, struct vsctl_table *,
                                 const char *record_id, bool must_exist);
+/* Applies "COLUMN[:KEY]=VALUE" to ROW as the "set" command does. */
+void vsctl_set_column(struct vsctl_ctx *, struct vsctl_row *,
+                      const char *arg);
 
 /* Bridge, port and interface commands (vsctl-br.c) and controller, manager,
  * SSL commands (vsctl-misc.c). */
