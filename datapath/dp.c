@@ -20,7 +20,11 @@
 
 #define DP_BATCH 256
 #define DP_MAX_THREADS 64
-#define IDLE_PASSES 64          /* Empty passes before sleeping in poll(). */
+/* A thread that found nothing keeps polling this long before it sleeps in
+ * poll(): at any steady rate above ~20,000 frames/s it never pays for a
+ * wake-up (a few microseconds each, and latency), while an idle switch
+ * still sleeps almost all the time. */
+#define SPIN_NS 50000
 
 /* ---- Control-side state (only the control thread touches these). ---- */
 
@@ -30,19 +34,37 @@ struct dp_bridge {
     struct fdb *fdb;            /* Guarded by fdb_mutex. */
     pthread_mutex_t fdb_mutex;
     struct vlan_bitmap flood_vlans;
-    struct list_node ports;     /* struct dp_bport.list_node, by port_no. */
+    /* The ports in snapshot order, kept in the very arrays a snapshot
+     * copies (a new port is appended, a deleted one replaced by the last),
+     * so that publishing a change is a few memcpy()s of small elements
+     * rather than a walk of every port. */
+    size_t n_ports, alloc_ports;
+    struct dp_bport **bports;
+    struct fwd_port *fports;
+    struct dp_port **dports;
+    uint8_t *rx_thread;         /* Forwarding thread of each port. */
+    int32_t *index_of;          /* port_no -> index, -1: none. */
+    size_t n_index;             /* Entries in index_of (grows, never shrinks). */
+    int32_t local_index;        /* Index of DP_PORT_LOCAL, -1: none. */
+    uint64_t used[DP_MAX_PORT_NO / 64 + 1];     /* Port numbers in use. */
     _Atomic uint64_t n_unicast, n_flood, n_dropped;
+    /* Drops by reason (coverage/show). */
+    _Atomic uint64_t n_parse_errors[PACKET_N_ERRORS];
+    _Atomic uint64_t n_vlan_drops[VLAN_N_DROPS];
+    _Atomic uint64_t n_hairpin_drops;
 };
 
 struct dp_bport {
     struct hmap_node node;      /* In dp->ports, by name. */
-    struct list_node list_node;
+    size_t idx;                 /* In br's arrays. */
     char *name;
     uint32_t port_no;
     unsigned int thread;
     struct dp_bridge *br;
     struct dp_port *port;
-    struct vlan_port vlan;
+    /* Immutable once published (snapshots point to it): a change installs
+     * a new one and frees the old after the grace period. */
+    struct vlan_port *vlan;
     char *peer;
 };
 
@@ -67,6 +89,7 @@ struct snap_thread {
 };
 
 struct dp_snap {
+    uint8_t vlan_limit;
     size_t n_bridges;
     struct snap_bridge *bridges;
     unsigned int n_threads;
@@ -96,6 +119,7 @@ struct dp_garbage {
     struct dp_snap *snap;
     struct dp_port *port;
     struct dp_bridge *br;
+    void *mem;                  /* Plain memory (e.g. a struct vlan_port). */
 };
 
 struct dp {
@@ -109,6 +133,10 @@ struct dp {
     struct dp_thread **threads;
     unsigned int *load;         /* Ports per thread. */
     struct dp_scratch *scratch; /* For dp_poll_once(). */
+    uint8_t vlan_limit;         /* other_config:vlan-limit (0: no limit). */
+    struct dp_counters retired; /* Counters of deleted bridges. */
+    uint64_t n_publish;         /* Snapshots published. */
+    uint64_t n_publish_bytes;   /* Bytes those snapshots copied. */
 };
 
 /* ---- Snapshots. ---- */
@@ -132,44 +160,41 @@ snap_free(struct dp_snap *s)
     free(s);
 }
 
+/* Copies BR's arrays into SB: about 32 bytes per port (the VLAN settings
+ * are shared, not copied), plus 4 per port number up to the highest. */
 static void
 snap_fill_bridge(struct dp_snap *s, struct snap_bridge *sb,
-                 struct dp_bridge *br)
+                 struct dp_bridge *br, uint64_t *bytes)
 {
-    size_t n = list_size(&br->ports);
-    uint32_t max_no = 0;
-    struct dp_bport *bp;
-    LIST_FOR_EACH (bp, list_node, &br->ports) {
-        max_no = MAX(max_no, bp->port_no);
-    }
+    size_t n = br->n_ports;
+    size_t n1 = n ? n : 1;
     sb->br = br;
-    sb->ports = xcalloc(n ? n : 1, sizeof *sb->ports);
-    sb->dports = xcalloc(n ? n : 1, sizeof *sb->dports);
-    sb->index_of = xmalloc((max_no + 1) * sizeof *sb->index_of);
-    for (uint32_t i = 0; i <= max_no; i++) {
-        sb->index_of[i] = -1;
+    sb->ports = xmalloc(n1 * sizeof *sb->ports);
+    sb->dports = xmalloc(n1 * sizeof *sb->dports);
+    memcpy(sb->ports, br->fports, n * sizeof *sb->ports);
+    memcpy(sb->dports, br->dports, n * sizeof *sb->dports);
+    sb->index_of = xmemdup(br->index_of, br->n_index * sizeof *sb->index_of);
+    *bytes += n * (sizeof *sb->ports + sizeof *sb->dports)
+              + br->n_index * sizeof *sb->index_of;
+    for (size_t i = 0; i < n; i++) {
+        struct snap_thread *st = &s->threads[br->rx_thread[i] % s->n_threads];
+        st->rxqs[st->n++] = (struct snap_rxq) { sb, (uint32_t) i };
     }
-    uint32_t i = 0;
-    LIST_FOR_EACH (bp, list_node, &br->ports) {
-        sb->ports[i].port_no = bp->port_no;
-        sb->ports[i].vlan = bp->vlan;
-        sb->dports[i] = bp->port;
-        sb->index_of[bp->port_no] = (int32_t) i;
-        struct snap_thread *st = &s->threads[bp->thread % s->n_threads];
-        st->rxqs[st->n++] = (struct snap_rxq) { sb, i };
-        i++;
-    }
+    *bytes += n * sizeof(struct snap_rxq);
     sb->fwd.n_ports = n;
     sb->fwd.ports = sb->ports;
     sb->fwd.index_of = sb->index_of;
-    sb->fwd.n_index = max_no + 1;
+    sb->fwd.n_index = br->n_index;
+    sb->fwd.local_index = br->local_index;
     sb->fwd.flood_vlans = br->flood_vlans;
+    sb->fwd.vlan_limit = s->vlan_limit;
 }
 
 static struct dp_snap *
 snap_build(struct dp *dp)
 {
     struct dp_snap *s = xzalloc(sizeof *s);
+    s->vlan_limit = dp->vlan_limit;
     s->n_threads = dp->n_threads ? dp->n_threads : 1;
     s->threads = xcalloc(s->n_threads, sizeof *s->threads);
     size_t n_ports = hmap_count(&dp->ports);
@@ -181,9 +206,12 @@ snap_build(struct dp *dp)
     s->bridges = xcalloc(s->n_bridges ? s->n_bridges : 1, sizeof *s->bridges);
     size_t i = 0;
     struct dp_bridge *br;
+    uint64_t bytes = 0;
     HMAP_FOR_EACH (br, node, &dp->bridges) {
-        snap_fill_bridge(s, &s->bridges[i++], br);
+        snap_fill_bridge(s, &s->bridges[i++], br, &bytes);
     }
+    dp->n_publish++;
+    dp->n_publish_bytes += bytes;
     return s;
 }
 
@@ -224,10 +252,16 @@ free_garbage(struct list_node *garbage)
     LIST_FOR_EACH_SAFE (g, next, node, garbage) {
         snap_free(g->snap);
         dp_port_close(g->port);
+        free(g->mem);
         if (g->br) {
             fdb_destroy(g->br->fdb);
             pthread_mutex_destroy(&g->br->fdb_mutex);
             free(g->br->name);
+            free(g->br->bports);
+            free(g->br->fports);
+            free(g->br->dports);
+            free(g->br->rx_thread);
+            free(g->br->index_of);
             free(g->br);
         }
         free(g);
@@ -242,6 +276,14 @@ add_garbage(struct list_node *garbage, struct dp_snap *snap,
     g->snap = snap;
     g->port = port;
     g->br = br;
+    list_push_back(garbage, &g->node);
+}
+
+static void
+add_garbage_mem(struct list_node *garbage, void *mem)
+{
+    struct dp_garbage *g = xzalloc(sizeof *g);
+    g->mem = mem;
     list_push_back(garbage, &g->node);
 }
 
@@ -267,6 +309,28 @@ publish_simple(struct dp *dp)
 /* ---- Forwarding. ---- */
 
 static void
+add_drop_reasons(struct dp_bridge *br, const struct fwd_stats *st)
+{
+    for (int i = 0; i < PACKET_N_ERRORS; i++) {
+        if (st->n_parse_errors[i]) {
+            atomic_fetch_add_explicit(&br->n_parse_errors[i],
+                                      st->n_parse_errors[i],
+                                      memory_order_relaxed);
+        }
+    }
+    for (int i = 0; i < VLAN_N_DROPS; i++) {
+        if (st->n_vlan_drops[i]) {
+            atomic_fetch_add_explicit(&br->n_vlan_drops[i], st->n_vlan_drops[i],
+                                      memory_order_relaxed);
+        }
+    }
+    if (st->n_hairpin_drops) {
+        atomic_fetch_add_explicit(&br->n_hairpin_drops, st->n_hairpin_drops,
+                                  memory_order_relaxed);
+    }
+}
+
+static void
 add_fwd_stats(struct dp_bridge *br, const struct fwd_stats *st, size_t n)
 {
     uint64_t dropped = n - st->n_unicast - st->n_flood;
@@ -281,6 +345,7 @@ add_fwd_stats(struct dp_bridge *br, const struct fwd_stats *st, size_t n)
     if (dropped) {
         atomic_fetch_add_explicit(&br->n_dropped, dropped,
                                   memory_order_relaxed);
+        add_drop_reasons(br, st);
     }
 }
 
@@ -332,8 +397,10 @@ process_batch(const struct snap_bridge *sb, uint32_t in,
         emit(sb, sc, n, sc->dests[j], (uint32_t) sc->dests[j]);
     }
     if (st.n_flood) {
+        /* vxlan: split horizon, no flooding between two such ports. */
+        bool in_sh = sb->dports[in]->split_horizon;
         for (uint32_t p = 0; p < sb->fwd.n_ports; p++) {
-            if (p != in) {
+            if (p != in && !(in_sh && sb->dports[p]->split_horizon)) {
                 emit(sb, sc, n, FWD_OUT_FLOOD, p);
             }
         }
@@ -389,6 +456,14 @@ thread_sleep(struct dp_thread *th, const struct snap_thread *st,
     drain_efd(th->efd);
 }
 
+static long long
+monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void *
 thread_main(void *th_)
 {
@@ -396,16 +471,18 @@ thread_main(void *th_)
     struct dp *dp = th->dp;
     struct pollfd *pfds = NULL;
     size_t n_alloc = 0;
-    unsigned int idle = 0;
+    long long busy_ns = monotonic_ns();     /* When work was last found. */
     while (!atomic_load(&dp->stop)) {
         atomic_store(&th->qs, atomic_load(&dp->gen));
         const struct dp_snap *snap = atomic_load(&dp->snap);
         const struct snap_thread *st = &snap->threads[th->idx];
-        if (poll_pass(st, &th->scratch, time_msec())) {
-            idle = 0;
-        } else if (++idle >= IDLE_PASSES) {
+        /* Same clock as time_msec(), read once per pass. */
+        long long now_ns = monotonic_ns();
+        if (poll_pass(st, &th->scratch, now_ns / 1000000)) {
+            busy_ns = now_ns;
+        } else if (now_ns - busy_ns >= SPIN_NS) {
             thread_sleep(th, st, &pfds, &n_alloc);
-            idle = 0;
+            busy_ns = monotonic_ns();
         }
     }
     atomic_store(&th->qs, 0);
@@ -436,6 +513,7 @@ dp_create(void)
     atomic_init(&dp->stop, false);
     dp->scratch = xmalloc(sizeof *dp->scratch);
     dp->load = xcalloc(1, sizeof *dp->load);
+    dp->vlan_limit = 1;         /* ovs-vswitchd's default. */
     atomic_init(&dp->snap, snap_build(dp));
     return dp;
 }
@@ -458,6 +536,7 @@ dp_start(struct dp *dp, unsigned int n_threads)
     struct dp_bport *bp;
     HMAP_FOR_EACH (bp, node, &dp->ports) {
         bp->thread = i % n_threads;
+        bp->br->rx_thread[bp->idx] = (uint8_t) bp->thread;
         dp->load[bp->thread]++;
         i++;
     }
@@ -524,7 +603,8 @@ dp_add_bridge(struct dp *dp, const char *name)
     br->name = xstrdup(name);
     br->fdb = fdb_create(FDB_DEFAULT_MAX_ENTRIES, FDB_DEFAULT_IDLE_TIME);
     pthread_mutex_init(&br->fdb_mutex, NULL);
-    list_init(&br->ports);
+    br->local_index = -1;
+    br->used[0] = 1;            /* Port number 0 is never handed out. */
     hmap_insert(&dp->bridges, &br->node, hash_string(name, 0));
     publish_simple(dp);
     pthread_mutex_unlock(&dp->mutex);
@@ -539,6 +619,111 @@ bport_free(struct dp_bport *bp)
     free(bp);
 }
 
+static bool
+port_no_used(const struct dp_bridge *br, uint32_t no)
+{
+    return no == DP_PORT_LOCAL ? br->local_index >= 0
+           : (br->used[no / 64] >> (no % 64)) & 1;
+}
+
+/* Appends BP to BR's arrays. */
+static void
+bridge_attach(struct dp_bridge *br, struct dp_bport *bp)
+{
+    if (br->n_ports == br->alloc_ports) {
+        size_t n = br->alloc_ports;
+        br->bports = x2nrealloc(br->bports, &n, sizeof *br->bports);
+        br->fports = xrealloc(br->fports, n * sizeof *br->fports);
+        br->dports = xrealloc(br->dports, n * sizeof *br->dports);
+        br->rx_thread = xrealloc(br->rx_thread, n * sizeof *br->rx_thread);
+        br->alloc_ports = n;
+    }
+    size_t i = br->n_ports++;
+    bp->idx = i;
+    br->bports[i] = bp;
+    br->fports[i] = (struct fwd_port) { bp->port_no, bp->vlan };
+    br->dports[i] = bp->port;
+    br->rx_thread[i] = (uint8_t) bp->thread;
+    if (bp->port_no == DP_PORT_LOCAL) {
+        br->local_index = (int32_t) i;
+        return;
+    }
+    br->used[bp->port_no / 64] |= UINT64_C(1) << (bp->port_no % 64);
+    if (bp->port_no >= br->n_index) {
+        size_t n = MAX(bp->port_no + 1, 2 * br->n_index);
+        n = MIN(n, (size_t) DP_MAX_PORT_NO + 1);
+        br->index_of = xrealloc(br->index_of, n * sizeof *br->index_of);
+        for (size_t k = br->n_index; k < n; k++) {
+            br->index_of[k] = -1;
+        }
+        br->n_index = n;
+    }
+    br->index_of[bp->port_no] = (int32_t) i;
+}
+
+/* Removes BP from BR's arrays (the last port takes its index). */
+static void
+bridge_detach(struct dp_bridge *br, struct dp_bport *bp)
+{
+    size_t i = bp->idx, last = --br->n_ports;
+    if (bp->port_no == DP_PORT_LOCAL) {
+        br->local_index = -1;
+    } else {
+        br->used[bp->port_no / 64] &= ~(UINT64_C(1) << (bp->port_no % 64));
+        br->index_of[bp->port_no] = -1;
+    }
+    if (i != last) {
+        struct dp_bport *moved = br->bports[last];
+        moved->idx = i;
+        br->bports[i] = moved;
+        br->fports[i] = br->fports[last];
+        br->dports[i] = br->dports[last];
+        br->rx_thread[i] = br->rx_thread[last];
+        if (moved->port_no == DP_PORT_LOCAL) {
+            br->local_index = (int32_t) i;
+        } else {
+            br->index_of[moved->port_no] = (int32_t) i;
+        }
+    }
+}
+
+/* Adds BR's counters to *C (with its fdb lock or after it is unpublished). */
+static void
+bridge_add_counters(struct dp_bridge *br, struct dp_counters *c)
+{
+    for (int i = 0; i < PACKET_N_ERRORS; i++) {
+        c->n_parse_errors[i] += atomic_load(&br->n_parse_errors[i]);
+    }
+    for (int i = 0; i < VLAN_N_DROPS; i++) {
+        c->n_vlan_drops[i] += atomic_load(&br->n_vlan_drops[i]);
+    }
+    c->n_hairpin_drops += atomic_load(&br->n_hairpin_drops);
+    c->n_unicast += atomic_load(&br->n_unicast);
+    c->n_flood += atomic_load(&br->n_flood);
+    struct fdb_stats fs;
+    fdb_get_stats(br->fdb, &fs);
+    c->n_learned += fs.n_learned;
+    c->n_moved += fs.n_moved;
+    c->n_evicted += fs.n_evicted;
+    c->n_expired += fs.n_expired;
+}
+
+void
+dp_get_counters(struct dp *dp, struct dp_counters *c)
+{
+    pthread_mutex_lock(&dp->mutex);
+    *c = dp->retired;
+    c->n_publish = dp->n_publish;
+    c->n_publish_bytes = dp->n_publish_bytes;
+    struct dp_bridge *br;
+    HMAP_FOR_EACH (br, node, &dp->bridges) {
+        pthread_mutex_lock(&br->fdb_mutex);
+        bridge_add_counters(br, c);
+        pthread_mutex_unlock(&br->fdb_mutex);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+}
+
 int
 dp_del_bridge(struct dp *dp, const char *name)
 {
@@ -549,14 +734,19 @@ dp_del_bridge(struct dp *dp, const char *name)
         return ENOENT;
     }
     struct list_node garbage = LIST_INITIALIZER(&garbage);
-    struct dp_bport *bp, *next;
-    LIST_FOR_EACH_SAFE (bp, next, list_node, &br->ports) {
+    for (size_t k = 0; k < br->n_ports; k++) {
+        struct dp_bport *bp = br->bports[k];
         hmap_remove(&dp->ports, &bp->node);
         dp->load[bp->thread % (dp->n_threads ? dp->n_threads : 1)]--;
         add_garbage(&garbage, NULL, bp->port, NULL);
+        add_garbage_mem(&garbage, bp->vlan);
         bport_free(bp);
     }
+    br->n_ports = 0;
     hmap_remove(&dp->bridges, &br->node);
+    /* Frames in flight after this are not counted; coverage totals stay
+     * monotonic across bridge deletions. */
+    bridge_add_counters(br, &dp->retired);
     add_garbage(&garbage, NULL, NULL, br);
     publish(dp, &garbage);
     pthread_mutex_unlock(&dp->mutex);
@@ -601,20 +791,22 @@ dp_bridge_set_mac_table(struct dp *dp, const char *bridge, size_t max_entries,
     return br ? 0 : ENOENT;
 }
 
-/* Smallest port number from 1 not used in BR; keeps 'ports' sorted. */
+/* Port number REQUEST (0: the smallest unused one from 1) in BR, or 0 if
+ * REQUEST is taken or no number is left.  A scan of the bitmap of used
+ * numbers, 64 at a time. */
 static uint32_t
-alloc_port_no(struct dp_bridge *br, struct list_node **before)
+alloc_port_no(const struct dp_bridge *br, uint32_t request)
 {
-    uint32_t no = 1;
-    struct dp_bport *bp;
-    LIST_FOR_EACH (bp, list_node, &br->ports) {
-        if (bp->port_no != no) {
-            break;
-        }
-        no++;
+    if (request) {
+        return port_no_used(br, request) ? 0 : request;
     }
-    *before = &bp->list_node;
-    return no;
+    for (size_t w = 0; w < ARRAY_SIZE(br->used); w++) {
+        if (~br->used[w]) {
+            uint32_t no = (uint32_t) (w * 64) + (uint32_t) __builtin_ctzll(~br->used[w]);
+            return no <= DP_MAX_PORT_NO ? no : 0;
+        }
+    }
+    return 0;
 }
 
 static unsigned int
@@ -646,26 +838,30 @@ dp_add_port(struct dp *dp, const char *bridge, const char *name,
 {
     pthread_mutex_lock(&dp->mutex);
     struct dp_bridge *br = find_bridge(dp, bridge);
-    int error = !br ? ENOENT : find_bport(dp, name) ? EEXIST : 0;
+    int error = !br ? ENOENT : find_bport(dp, name) ? EEXIST
+                : (cfg->port_no > DP_MAX_PORT_NO
+                   && cfg->port_no != DP_PORT_LOCAL) ? EINVAL : 0;
     struct dp_port *port = NULL;
+    uint32_t port_no = 0;
     if (!error) {
-        error = dp_port_open(cfg->type, name, &cfg->options, &port);
+        port_no = alloc_port_no(br, cfg->port_no);
+        error = !port_no ? (cfg->port_no ? EBUSY : ENOSPC)
+                : dp_port_open(cfg->type, name, &cfg->options, &port);
     }
     if (error) {
         pthread_mutex_unlock(&dp->mutex);
         return error;
     }
     struct dp_bport *bp = xzalloc(sizeof *bp);
-    struct list_node *before;
     bp->name = xstrdup(name);
-    bp->port_no = alloc_port_no(br, &before);
+    bp->port_no = port_no;
     bp->br = br;
     bp->port = port;
-    bp->vlan = cfg->vlan;
+    bp->vlan = xmemdup(&cfg->vlan, sizeof cfg->vlan);
     bp->peer = cfg->peer ? xstrdup(cfg->peer) : NULL;
     bp->thread = least_loaded(dp);
     dp->load[bp->thread]++;
-    list_insert(before, &bp->list_node);
+    bridge_attach(br, bp);
     hmap_insert(&dp->ports, &bp->node, hash_string(name, 0));
     if (dp_port_is_patch(port)) {
         link_patch(dp, bp);
@@ -691,9 +887,10 @@ dp_del_port(struct dp *dp, const char *name)
     uint32_t port_no = bp->port_no;
     struct list_node garbage = LIST_INITIALIZER(&garbage);
     hmap_remove(&dp->ports, &bp->node);
-    list_remove(&bp->list_node);
+    bridge_detach(br, bp);
     dp->load[bp->thread]--;
     add_garbage(&garbage, NULL, bp->port, NULL);
+    add_garbage_mem(&garbage, bp->vlan);
     bport_free(bp);
     publish(dp, &garbage);
     /* No thread can learn on the old port any more: forget it. */
@@ -710,11 +907,30 @@ dp_set_port_vlan(struct dp *dp, const char *name, const struct vlan_port *v)
     pthread_mutex_lock(&dp->mutex);
     struct dp_bport *bp = find_bport(dp, name);
     if (bp) {
-        bp->vlan = *v;
-        publish_simple(dp);
+        struct list_node garbage = LIST_INITIALIZER(&garbage);
+        add_garbage_mem(&garbage, bp->vlan);
+        bp->vlan = xmemdup(v, sizeof *v);
+        bp->br->fports[bp->idx].vlan = bp->vlan;
+        publish(dp, &garbage);
     }
     pthread_mutex_unlock(&dp->mutex);
     return bp ? 0 : ENOENT;
+}
+
+int
+dp_set_vlan_limit(struct dp *dp, unsigned int limit)
+{
+    if (limit > 4096) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dp->mutex);
+    uint8_t v = (uint8_t) MIN(limit, PACKET_MAX_TAGS);
+    if (v != dp->vlan_limit) {
+        dp->vlan_limit = v;
+        publish_simple(dp);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return 0;
 }
 
 struct dp_port *
@@ -757,7 +973,11 @@ static void
 port_label(uint32_t port, char *buf, size_t size, void *aux)
 {
     (void) aux;
-    snprintf(buf, size, "%u", port);
+    if (port == DP_PORT_LOCAL) {
+        snprintf(buf, size, "LOCAL");   /* As ovs-vswitchd's fdb/show. */
+    } else {
+        snprintf(buf, size, "%u", port);
+    }
 }
 
 /* Runs FN on bridge NAME's fdb under its lock. */
@@ -867,6 +1087,138 @@ dp_fdb_del(struct dp *dp, const char *bridge, uint16_t vlan, uint64_t mac)
     return error;
 }
 
+static int
+compare_port_no(const void *a_, const void *b_)
+{
+    const struct dp_bport *const *a = a_, *const *b = b_;
+    return (*a)->port_no < (*b)->port_no ? -1 : (*a)->port_no > (*b)->port_no;
+}
+
+/* BR's ports by port number, for output (caller frees the array). */
+static struct dp_bport **
+bridge_sorted_ports(const struct dp_bridge *br)
+{
+    size_t n = br->n_ports;
+    struct dp_bport **v = xmalloc((n ? n : 1) * sizeof *v);
+    memcpy(v, br->bports, n * sizeof *v);
+    qsort(v, n, sizeof *v, compare_port_no);
+    return v;
+}
+
+/* The snapshot view of BR (under dp->mutex, which keeps it alive). */
+static const struct snap_bridge *
+snap_find_bridge(const struct dp *dp, const struct dp_bridge *br)
+{
+    const struct dp_snap *snap = atomic_load(&dp->snap);
+    for (size_t i = 0; i < snap->n_bridges; i++) {
+        if (snap->bridges[i].br == br) {
+            return &snap->bridges[i];
+        }
+    }
+    return NULL;
+}
+
+static struct dp_bport *
+bridge_port_by_no(const struct dp_bridge *br, uint32_t port_no)
+{
+    int32_t idx = port_no == DP_PORT_LOCAL ? br->local_index
+                  : port_no < br->n_index ? br->index_of[port_no] : -1;
+    return idx >= 0 ? br->bports[idx] : NULL;
+}
+
+static struct dp_bport *
+bridge_find_port(const struct dp *dp, const struct dp_bridge *br,
+                 const char *name_or_no)
+{
+    unsigned int no;
+    if (str_to_uint(name_or_no, 10, &no)) {
+        return bridge_port_by_no(br, no);
+    }
+    struct dp_bport *bp = find_bport(dp, name_or_no);
+    return bp && bp->br == br ? bp : NULL;
+}
+
+static const char *
+bridge_port_name(const struct dp_bridge *br, uint32_t port_no)
+{
+    struct dp_bport *bp = bridge_port_by_no(br, port_no);
+    return bp ? bp->name : NULL;
+}
+
+/* Fills OUT with how the traced frame leaves port index P. */
+static void
+trace_output(const struct snap_bridge *sb, uint32_t p, const char *name,
+             const struct dp_packet *pkt, const struct fwd_decision *dec,
+             struct dp_trace_out *out)
+{
+    struct dp_txd txd;
+    uint8_t buf[256];
+    out->port_no = sb->ports[p].port_no;
+    out->name = xstrdup(name ? name : "?");
+    out->carried = fwd_egress(&sb->ports[p], dec, pkt, &txd);
+    size_t n = out->carried ? fwd_txd_copy(&txd, buf, sizeof buf) : 0;
+    if (!n || packet_parse(buf, n, &out->frame)) {
+        memset(&out->frame, 0, sizeof out->frame);
+    }
+}
+
+int
+dp_trace(struct dp *dp, const char *bridge, const char *in_port,
+         const uint8_t *frame, size_t size, struct dp_trace_result *r)
+{
+    memset(r, 0, sizeof *r);
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br = find_bridge(dp, bridge);
+    const struct snap_bridge *sb = br ? snap_find_bridge(dp, br) : NULL;
+    struct dp_bport *in = sb ? bridge_find_port(dp, br, in_port) : NULL;
+    if (!in) {
+        pthread_mutex_unlock(&dp->mutex);
+        return sb ? ENODEV : ENOENT;
+    }
+    uint32_t in_idx = (uint32_t) in->idx;  /* The snapshot's index too. */
+    struct dp_packet pkt = { .data = (uint8_t *) frame,
+                             .size = (uint32_t) size };
+    r->in_port_no = in->port_no;
+    r->in_name = xstrdup(in->name);
+    r->in_vlan = *sb->ports[in_idx].vlan;
+    r->vlan_limit = sb->fwd.vlan_limit;
+    pthread_mutex_lock(&br->fdb_mutex);
+    fwd_trace(&sb->fwd, in_idx, br->fdb, &pkt, &r->dec, &r->trace);
+    pthread_mutex_unlock(&br->fdb_mutex);
+    const char *lname = bridge_port_name(br, r->trace.lookup_port);
+    r->lookup_name = lname ? xstrdup(lname) : NULL;
+
+    r->outs = xcalloc(sb->fwd.n_ports + 1, sizeof *r->outs);
+    /* Under dp->mutex the live snapshot's indexes are BR's array indexes;
+     * outputs are listed by port number, as before. */
+    struct dp_bport **sorted = bridge_sorted_ports(br);
+    for (size_t k = 0; k < br->n_ports; k++) {
+        uint32_t p = (uint32_t) sorted[k]->idx;
+        if (p != in_idx && (r->dec.out == FWD_OUT_FLOOD
+                            || r->dec.out == (int32_t) p)) {
+            trace_output(sb, p, sorted[k]->name, &pkt, &r->dec,
+                         &r->outs[r->n_outs++]);
+        }
+    }
+    free(sorted);
+    pthread_mutex_unlock(&dp->mutex);
+    return 0;
+}
+
+void
+dp_trace_result_destroy(struct dp_trace_result *r)
+{
+    if (!r) {
+        return;
+    }
+    for (size_t i = 0; i < r->n_outs; i++) {
+        free(r->outs[i].name);
+    }
+    free(r->outs);
+    free(r->in_name);
+    free(r->lookup_name);
+}
+
 void
 dp_format_stats(struct dp *dp, struct ds *ds)
 {
@@ -878,8 +1230,9 @@ dp_format_stats(struct dp *dp, struct ds *ds)
                       (unsigned long long) atomic_load(&br->n_unicast),
                       (unsigned long long) atomic_load(&br->n_flood),
                       (unsigned long long) atomic_load(&br->n_dropped));
-        struct dp_bport *bp;
-        LIST_FOR_EACH (bp, list_node, &br->ports) {
+        struct dp_bport **sorted = bridge_sorted_ports(br);
+        for (size_t k = 0; k < br->n_ports; k++) {
+            const struct dp_bport *bp = sorted[k];
             struct dp_port_stats s;
             dp_port_get_stats(bp->port, &s);
             ds_put_format(ds,
@@ -896,8 +1249,10 @@ dp_format_stats(struct dp *dp, struct ds *ds)
                           (unsigned long long) s.tx_dropped,
                           (unsigned long long) s.tx_errors);
         }
+        free(sorted);
     }
     pthread_mutex_unlock(&dp->mutex);
+    dp_vxlan_format_endpoints(ds);      /* vxlan: shared UDP endpoints. */
 }
 
 void

@@ -49,6 +49,15 @@ enum fdb_learn_result fdb_learn(struct fdb *, uint16_t vlan, uint64_t mac,
 bool fdb_lookup(const struct fdb *, uint16_t vlan, uint64_t mac,
                 uint32_t *port);
 
+/* Hints, no effect on the table: fdb_prefetch() starts loading what a
+ * learn or lookup of the key with hash HASH (from fdb_hash()) will read, so
+ * that callers working through a batch overlap the cache misses of a large
+ * table.  Run stage 0 (the hash bucket), then 1 (the first entry in it),
+ * then 2 (the next one, if the first is not it) over the whole batch, each
+ * stage a full pass after the one before so that its loads have landed. */
+uint32_t fdb_hash(uint16_t vlan, uint64_t mac);
+void fdb_prefetch(const struct fdb *, uint32_t hash, int stage);
+
 /* Static entries (fdb/add, fdb/del).  fdb_add_static() replaces a learned
  * entry for the same key; returns 0 or ENOSPC if the table is full of
  * static entries.  fdb_del_static() returns 0 or ENOENT. */

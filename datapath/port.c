@@ -10,18 +10,23 @@ static const struct dp_port_class *const classes[] = {
     &dp_port_internal_class,
     &dp_port_patch_class,
     &dp_port_dummy_class,
+    &dp_port_vxlan_class,
 };
 
 int
 dp_port_open(const char *type, const char *name,
              const struct dp_port_options *options, struct dp_port **portp)
 {
-    static const struct dp_port_options no_options = { NULL };
+    static const struct dp_port_options no_options = { NULL, NULL, false };
     *portp = NULL;
     for (size_t i = 0; i < ARRAY_SIZE(classes); i++) {
         if (!strcmp(type, classes[i]->type)) {
-            return classes[i]->open(name, options ? options : &no_options,
-                                    portp);
+            const struct dp_port_options *o = options ? options : &no_options;
+            int error = classes[i]->open(name, o, portp);
+            if (!error) {
+                (*portp)->split_horizon = o->split_horizon;
+            }
+            return error;
         }
     }
     return EAFNOSUPPORT;

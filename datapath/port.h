@@ -13,11 +13,12 @@
  *   - fd() gives a descriptor that polls readable when rx_batch() may have
  *     work, so idle threads can sleep in poll().
  *
- * Types: "system" (AF_PACKET on an existing netdev: TPACKET_V3 RX ring,
- * sendmmsg TX, PACKET_VNET_HDR, promiscuous), "internal" (a TAP device the
+ * Types: "system" (AF_PACKET on an existing netdev: TPACKET_V2 RX and TX
+ * rings, PACKET_VNET_HDR, promiscuous), "internal" (a TAP device the
  * switch creates, IFF_VNET_HDR), "patch" (in-process pair, see
  * dp_port_patch_link()), "dummy" (frames injected and read back through
- * dp_dummy_inject()/dp_dummy_pop(), for deterministic tests). */
+ * dp_dummy_inject()/dp_dummy_pop(), for deterministic tests), "vxlan" (a
+ * VXLAN tunnel through a shared UDP socket, see port-vxlan.c). */
 #ifndef LANYARD_PORT_H
 #define LANYARD_PORT_H 1
 
@@ -33,8 +34,12 @@ struct dp_port_stats {
     uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
 };
 
+struct vxlan_config;
+
 struct dp_port_options {
     const char *mac;            /* "internal": MAC to set, NULL = kernel's. */
+    const struct vxlan_config *vxlan;   /* "vxlan": tunnel settings. */
+    bool split_horizon;         /* Never flood between two such ports. */
 };
 
 struct dp_port_class;
@@ -45,6 +50,7 @@ struct dp_port {
     char *name;
     _Atomic uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
     _Atomic uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
+    bool split_horizon;         /* From dp_port_options, set at open. */
 };
 
 struct dp_port_class {
@@ -114,5 +120,11 @@ extern const struct dp_port_class dp_port_system_class;
 extern const struct dp_port_class dp_port_internal_class;
 extern const struct dp_port_class dp_port_patch_class;
 extern const struct dp_port_class dp_port_dummy_class;
+extern const struct dp_port_class dp_port_vxlan_class;
+
+/* "vxlan": one line per shared UDP endpoint with its drop counters
+ * (datagrams for no configured tunnel, malformed, oversize). */
+struct ds;
+void dp_vxlan_format_endpoints(struct ds *);
 
 #endif

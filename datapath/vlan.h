@@ -105,6 +105,22 @@ enum vlan_drop {
 
 enum vlan_drop vlan_input(const struct vlan_port *,
                           const struct packet_info *, struct vlan_cls *);
+
+/* Applies other_config:vlan-limit to a parsed frame: only the first LIMIT
+ * tags are VLAN headers, later ones are payload (the frame's type becomes
+ * the first unparsed TPID), as ovs-vswitchd does.  LIMIT 0 means as many
+ * as the parser recognises.  Without this a double-tagged frame would carry
+ * its inner VID as customer VLAN, which access ports refuse. */
+static inline void
+vlan_apply_limit(struct packet_info *info, unsigned int limit)
+{
+    if (limit && limit < PACKET_MAX_TAGS && info->n_tags > limit) {
+        info->eth_type = info->tags[limit].tpid;
+        info->n_tags = (uint8_t) limit;
+        info->l2_size = (uint16_t) (PACKET_ETH_HLEN
+                                    + limit * PACKET_VLAN_HLEN);
+    }
+}
 const char *vlan_drop_name(enum vlan_drop);
 
 enum vlan_out {

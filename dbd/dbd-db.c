@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "dblog.h"
+#include "ds.h"
 #include "ovsdb-error.h"
 #include "ovsdb-file.h"
 #include "ovsdb-schema.h"
@@ -221,12 +222,20 @@ dbd_db_log_txn(struct dbd_db *db, const struct ovsdb_txn *txn)
     if (!db->log) {
         return;
     }
-    json_t *record = ovsdb_txn_to_file_json(txn, time_wall_msec());
-    if (!record) {
-        return;                 /* Only ephemeral columns changed. */
+    /* Straight to text; through JSON only for the rare values that have
+     * no text of their own (see ovsdb_txn_to_file_text()). */
+    long long now = time_wall_msec();
+    struct ds text = DS_EMPTY_INITIALIZER;
+    int n_rows = ovsdb_txn_to_file_text(txn, now, &text);
+    int error = 0;
+    if (n_rows > 0) {
+        error = dblog_write_text(db->log, text.string, text.length);
+    } else if (n_rows < 0) {
+        json_t *record = ovsdb_txn_to_file_json(txn, now);
+        error = record ? dblog_write(db->log, record) : 0;
+        json_decref(record);
     }
-    int error = dblog_write(db->log, record);
-    json_decref(record);
+    ds_destroy(&text);
     if (error) {
         /* Sticky in the log: the next dbd_db_sync() reports it. */
         VLOG_ERR("%s: cannot append transaction (%s)", db->file_name,

@@ -7,6 +7,7 @@
 #include "dbd-db.h"
 #include "ds.h"
 #include "hash.h"
+#include "jsonrpc-text.h"
 #include "jsonrpc.h"
 #include "list.h"
 #include "lock.h"
@@ -57,9 +58,13 @@ struct session_lock {
     struct dbd_lock_waiter *waiter;
 };
 
+/* A message held until the log sync: either a message or its serialized
+ * text (monitor updates, serialized once and shared, see server_commit()). */
 struct held_msg {
     struct list_node node;
-    struct jsonrpc_msg *msg;
+    struct jsonrpc_msg *msg;    /* NULL if 'text' holds the message. */
+    char *text;
+    size_t size;
 };
 
 struct session {
@@ -91,20 +96,48 @@ struct trigger {
 static void
 session_hold(struct session *s, struct jsonrpc_msg *msg)
 {
-    struct held_msg *h = xmalloc(sizeof *h);
+    struct held_msg *h = xzalloc(sizeof *h);
     h->msg = msg;
     list_push_back(&s->held, &h->node);
+}
+
+/* As session_hold() for serialized text (takes ownership of TEXT). */
+static void
+session_hold_text(struct session *s, char *text, size_t size)
+{
+    struct held_msg *h = xzalloc(sizeof *h);
+    h->text = text;
+    h->size = size;
+    list_push_back(&s->held, &h->node);
+}
+
+static void
+held_msg_destroy(struct held_msg *h)
+{
+    jsonrpc_msg_destroy(h->msg);
+    free(h->text);
+    free(h);
 }
 
 static void
 session_flush_held(struct session *s)
 {
+    if (list_is_empty(&s->held)) {
+        return;
+    }
+    jsonrpc_session_cork(s->js, true);
     while (!list_is_empty(&s->held)) {
         struct held_msg *h = CONTAINER_OF(list_pop_front(&s->held),
                                           struct held_msg, node);
-        jsonrpc_session_send(s->js, h->msg);
-        free(h);
+        if (h->msg) {
+            jsonrpc_session_send(s->js, h->msg);
+            h->msg = NULL;
+        } else {
+            jsonrpc_session_send_text(s->js, h->text, h->size);
+        }
+        held_msg_destroy(h);
     }
+    jsonrpc_session_cork(s->js, false);
 }
 
 static void
@@ -219,6 +252,74 @@ update_params(const struct dbd_monitor *m, json_t *updates)
     return json_pack("[o,o]", id, updates);
 }
 
+/* The serialized text of each distinct <table-updates> value of one
+ * commit: monitors of one shape share that value, so 50 clients cost one
+ * serialization and 50 copies. */
+struct update_texts {
+    json_t **values;            /* References held, so no address is reused. */
+    struct ds *texts;
+    size_t n, allocated;
+};
+
+static const struct ds *
+update_texts_get(struct update_texts *ut, json_t *updates)
+{
+    for (size_t i = 0; i < ut->n; i++) {
+        if (ut->values[i] == updates) {
+            return &ut->texts[i];
+        }
+    }
+    if (ut->n >= ut->allocated) {
+        size_t allocated = ut->allocated;
+        ut->values = x2nrealloc(ut->values, &allocated, sizeof *ut->values);
+        ut->texts = xrealloc(ut->texts, allocated * sizeof *ut->texts);
+        ut->allocated = allocated;
+    }
+    struct ds *text = &ut->texts[ut->n];
+    ut->values[ut->n++] = json_incref(updates);
+    ds_init(text);
+    if (!jsonrpc_text_put(text, updates)) {
+        fatal("cannot serialize a monitor update");   /* Not UTF-8: a bug. */
+    }
+    return text;
+}
+
+static void
+update_texts_destroy(struct update_texts *ut)
+{
+    for (size_t i = 0; i < ut->n; i++) {
+        json_decref(ut->values[i]);
+        ds_destroy(&ut->texts[i]);
+    }
+    free(ut->values);
+    free(ut->texts);
+}
+
+/* Holds for S the notification carrying UPDATES for monitor M, spelled as
+ * jsonrpc_send() would spell it, around the shared text of UPDATES. */
+static void
+hold_update(struct session *s, const struct dbd_monitor *m,
+            const struct ds *updates)
+{
+    enum dbd_monitor_version v = dbd_monitor_get_version(m);
+    struct ds msg = DS_EMPTY_INITIALIZER;
+    ds_reserve(&msg, updates->length + 96);
+    ds_put_cstr(&msg, "{\"method\":\"");
+    ds_put_cstr(&msg, update_method(v));
+    ds_put_cstr(&msg, "\",\"params\":[");
+    if (!jsonrpc_text_put(&msg, dbd_monitor_get_id(m))) {
+        fatal("cannot serialize a monitor id");
+    }
+    if (v == DBD_MONITOR_V3) {
+        ds_put_cstr(&msg, ",\"00000000-0000-0000-0000-000000000000\"");
+    }
+    ds_put_char(&msg, ',');
+    ds_put_buffer(&msg, updates->string, updates->length);
+    ds_put_cstr(&msg, "],\"id\":null}");
+    size_t size = msg.length;
+    session_hold_text(s, ds_steal_cstr(&msg), size);
+}
+
 static void
 server_commit(struct dbd_server *server, struct dbd_db *db,
               struct ovsdb_txn *txn)
@@ -228,6 +329,7 @@ server_commit(struct dbd_server *server, struct dbd_db *db,
 
     if (server->n_monitors) {
         struct dbd_monitor_batch *batch = dbd_monitor_batch_create(txn);
+        struct update_texts texts = { .n = 0 };
         struct session *s;
         LIST_FOR_EACH (s, node, &server->sessions) {
             struct session_monitor *sm;
@@ -237,13 +339,13 @@ server_commit(struct dbd_server *server, struct dbd_db *db,
                 }
                 json_t *updates = dbd_monitor_batch_get_update(batch, sm->monitor);
                 if (updates) {
-                    enum dbd_monitor_version v = dbd_monitor_get_version(sm->monitor);
-                    session_hold(s, jsonrpc_create_notify(
-                                     update_method(v),
-                                     update_params(sm->monitor, updates)));
+                    hold_update(s, sm->monitor,
+                                update_texts_get(&texts, updates));
+                    json_decref(updates);
                 }
             }
         }
+        update_texts_destroy(&texts);
         dbd_monitor_batch_destroy(batch);
     }
     ovsdb_txn_destroy(txn);
@@ -777,8 +879,7 @@ session_reset(struct session *s)
     while (!list_is_empty(&s->held)) {
         struct held_msg *h = CONTAINER_OF(list_pop_front(&s->held),
                                           struct held_msg, node);
-        jsonrpc_msg_destroy(h->msg);
-        free(h);
+        held_msg_destroy(h);
     }
     s->db_change_aware = false;
     s->dead = false;
@@ -867,6 +968,11 @@ dbd_server_run(struct dbd_server *server)
     bool any_change = false;
 
     server->changed = false;
+    /* Requests are freed only after the replies have been sent: freeing
+     * the JSON of a 10,000-member set rewrite takes as long as parsing it,
+     * and the client need not wait for that. */
+    struct jsonrpc_msg **handled = NULL;
+    size_t n_handled = 0, allocated_handled = 0;
     struct session *s, *next;
     LIST_FOR_EACH_SAFE (s, next, node, &server->sessions) {
         jsonrpc_session_run(s->js, now);
@@ -880,7 +986,11 @@ dbd_server_run(struct dbd_server *server)
                 break;
             }
             session_handle_msg(s, msg);
-            jsonrpc_msg_destroy(msg);
+            if (n_handled >= allocated_handled) {
+                handled = x2nrealloc(handled, &allocated_handled,
+                                     sizeof *handled);
+            }
+            handled[n_handled++] = msg;
             if (i == MAX_MSGS_PER_RUN - 1) {
                 poll_immediate_wake();
             }
@@ -918,6 +1028,10 @@ dbd_server_run(struct dbd_server *server)
             session_destroy(s);
         }
     }
+    for (size_t i = 0; i < n_handled; i++) {
+        jsonrpc_msg_destroy(handled[i]);
+    }
+    free(handled);
     return any_change;
 }
 

@@ -1,12 +1,16 @@
 #include "bridge.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "coverage.h"
+#include "daemon.h"
 #include "dp.h"
 #include "ds.h"
 #include "hash.h"
@@ -15,7 +19,11 @@
 #include "ovsdb-schema.h"
 #include "ovsdb.h"
 #include "poll-loop.h"
+#include "netdev-ctl.h"
+#include "ofport.h"
 #include "replica.h"
+#include "sysstats.h"
+#include "tunnel.h"
 #include "util.h"
 #include "vlog.h"
 
@@ -33,7 +41,9 @@ struct iface {
     char *config;                   /* Everything but VLANs, as text. */
     char *vlan_config;
     bool in_dp;
+    bool has_netdev;                /* system/internal: a kernel device. */
     uint32_t ofport;
+    int mtu_applied;                /* mtu_request last set, 0: none. */
     char *error;                    /* Why it is not in the datapath. */
     char *status;                   /* Last status written, as JSON text. */
     char *stats;                    /* Last statistics written. */
@@ -53,6 +63,8 @@ struct bridge {
     struct uuid *ports;             /* Sorted, as in the datum. */
     unsigned int n_ports;
     char *settings;                 /* flood_vlans and MAC table settings. */
+    char *hwaddr_applied;           /* other_config:hwaddr last set. */
+    char *datapath_id;              /* Last datapath_id written. */
 };
 
 struct bridges {
@@ -64,6 +76,10 @@ struct bridges {
     long long next_stats;
     long long cur_cfg;              /* Last cur_cfg we wrote, or -1. */
     int sock;                       /* For netdev ioctls. */
+    struct ofport_memory *ofports;
+    bool sys_stats;                 /* other_config:enable-statistics. */
+    bool sys_stats_written;         /* Open_vSwitch.statistics non-empty. */
+    long long next_sys_stats;
 };
 
 /* --- Reading rows --- */
@@ -298,9 +314,12 @@ bridge_destroy(struct bridges *b, struct bridge *br, struct uuid_set *marked)
     dp_del_bridge(b->dp, br->name);
     hmap_remove(&b->bridges, &br->node);
     VLOG_INFO("removed bridge %s", br->name);
+    coverage_inc(COV_BRIDGE_DEL);
     free(br->name);
     free(br->ports);
     free(br->settings);
+    free(br->hwaddr_applied);
+    free(br->datapath_id);
     free(br);
 }
 
@@ -326,6 +345,7 @@ bridge_reconcile(struct bridges *b, const struct uuid *uuid,
             VLOG_ERR("%s: cannot create bridge (%s)", br->name, strerror(error));
         } else {
             VLOG_INFO("added bridge %s", br->name);
+            coverage_inc(COV_BRIDGE_ADD);
         }
     }
     bridge_apply_settings(b, br, row);
@@ -344,6 +364,8 @@ struct iface_want {
     char *config, *vlan_config;
     struct dp_port_config dp;
     char *error;                    /* Cannot be realised, and why. */
+    long long ofport_request, db_ofport, mtu_request;
+    struct tunnel_want tunnel;      /* vxlan: switchd/tunnel.c. */
     /* Scratch for the VLAN lists; last, so want_init() need not clear it. */
     uint16_t trunks[4096], cvlans[4096];
 };
@@ -364,6 +386,11 @@ want_init(struct iface_want *w, const struct ovsdb_row *iface,
     } else if (!strcmp(type, "internal") || !strcmp(type, "patch")
                || !strcmp(type, "dummy")) {
         w->type = type;
+    } else if (tunnel_is_type(type)) {     /* vxlan: see tunnel.c. */
+        w->type = type;
+        w->error = tunnel_want_init(&w->tunnel, w->name, iface, port);
+        w->dp.options.vxlan = &w->tunnel.vxlan;
+        w->dp.options.split_horizon = w->tunnel.split_horizon;
     } else {
         w->type = type;
         w->error = xasprintf("could not add network device %s to datapath "
@@ -385,7 +412,13 @@ want_init(struct iface_want *w, const struct ovsdb_row *iface,
     w->dp.type = w->type;
     w->dp.peer = peer;
     w->dp.options.mac = mac[0] ? mac : NULL;
-    w->config = xasprintf("%s|%s|%s|%s", bridge, w->type, peer ? peer : "", mac);
+    /* A new ofport_request re-adds the port (as ovs-vswitchd does). */
+    w->ofport_request = col_int(iface, "ofport_request", 0);
+    w->db_ofport = col_int(iface, "ofport", 0);
+    w->mtu_request = col_int(iface, "mtu_request", 0);
+    w->config = xasprintf("%s|%s|%s|%s|%s|%lld", bridge, w->type,
+                          peer ? peer : "", mac, w->tunnel.text,
+                          w->ofport_request);
 
     /* VLANs, from the Port row. */
     const struct ovsdb_datum *trunks = ovsdb_row_find_column(port, "trunks", NULL);
@@ -433,6 +466,7 @@ iface_remove(struct bridges *b, struct iface *i)
     if (i->in_dp) {
         dp_del_port(b->dp, i->name);
         VLOG_INFO("removed interface %s", i->name);
+        coverage_inc(COV_PORT_DEL);
     }
     hmap_remove(&b->ifaces, &i->name_node);
     hmap_remove(&b->by_uuid, &i->uuid_node);
@@ -446,6 +480,54 @@ iface_remove(struct bridges *b, struct iface *i)
     free(i);
 }
 
+/* Adds W to the datapath with the port number ofport_pick() chooses; a
+ * requested number that is taken falls back to any free one. */
+static int
+iface_add(struct bridges *b, struct iface *i, struct iface_want *w)
+{
+    uint32_t remembered = ofport_memory_get(b->ofports, w->bridge, w->name);
+    /* The interface named after its bridge is the bridge's local port,
+     * OpenFlow's LOCAL, whatever it asks for (as ovs-vswitchd). */
+    w->dp.port_no = !strcmp(w->name, w->bridge) ? DP_PORT_LOCAL
+                    : ofport_pick(w->ofport_request, w->db_ofport, remembered);
+    int error = dp_add_port(b->dp, w->bridge, w->name, &w->dp, &i->ofport);
+    if (error == EBUSY && w->dp.port_no) {
+        uint32_t wanted = w->dp.port_no;
+        w->dp.port_no = 0;
+        error = dp_add_port(b->dp, w->bridge, w->name, &w->dp, &i->ofport);
+        if (!error && w->ofport_request > 0) {
+            coverage_inc(COV_OFPORT_CONFLICT);
+            VLOG_WARN("%s: requested ofport %u is in use on %s, using %u",
+                      w->name, wanted, w->bridge, i->ofport);
+        }
+    }
+    if (!error) {
+        ofport_memory_set(b->ofports, w->bridge, w->name, i->ofport);
+    }
+    return error;
+}
+
+/* Interface.mtu_request on a kernel device (system or internal port). */
+static void
+iface_apply_mtu(struct bridges *b, struct iface *i, const struct iface_want *w)
+{
+    int mtu = w->mtu_request > 0 && w->mtu_request <= 65535
+              ? (int) w->mtu_request : 0;
+    if (!i->in_dp || !i->has_netdev || !mtu || mtu == i->mtu_applied) {
+        return;
+    }
+    int error = netdev_ctl_set_mtu(b->sock, i->name, mtu);
+    if (error) {
+        VLOG_WARN("%s: could not set MTU %d (%s)", i->name, mtu,
+                  strerror(error));
+    } else {
+        VLOG_INFO("%s: MTU set to %d", i->name, mtu);
+    }
+    /* Not retried until the request changes: a rejected MTU shows as the
+     * device's actual 'mtu' in the database. */
+    i->mtu_applied = mtu;
+}
+
 /* Makes the datapath match W for interface I (new or existing). */
 static void
 iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
@@ -457,22 +539,30 @@ iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
             int error = dp_set_port_vlan(b->dp, i->name, &w->dp.vlan);
             if (error) {
                 VLOG_WARN("%s: cannot change VLANs (%s)", i->name, strerror(error));
+            } else {
+                coverage_inc(COV_PORT_RECONFIGURE);
             }
         }
     } else if (!same || (!i->in_dp && !w->error)) {
         if (i->in_dp) {
             dp_del_port(b->dp, i->name);
+            coverage_inc(COV_PORT_DEL);
             i->in_dp = false;
         }
         free(i->error);
         i->error = w->error ? xstrdup(w->error) : NULL;
+        i->mtu_applied = 0;
+        i->has_netdev = !strcmp(w->type, "system")
+                        || !strcmp(w->type, "internal");
         if (!w->error) {
-            int error = dp_add_port(b->dp, w->bridge, w->name, &w->dp, &i->ofport);
+            int error = iface_add(b, i, w);
             if (error) {
                 i->error = xasprintf("could not open network device %s (%s)",
                                      w->name, strerror(error));
+                coverage_inc(COV_PORT_ADD_FAILED);
             } else {
                 i->in_dp = true;
+                coverage_inc(COV_PORT_ADD);
                 VLOG_INFO("added interface %s on port %u of %s (%s)",
                           w->name, i->ofport, w->bridge, w->type);
             }
@@ -481,6 +571,7 @@ iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
             VLOG_WARN("%s", i->error);
         }
     }
+    iface_apply_mtu(b, i, w);
     free(i->config);
     free(i->vlan_config);
     i->config = xstrdup(w->config);
@@ -554,19 +645,45 @@ port_reconcile(struct bridges *b, const struct uuid *uuid,
     }
 }
 
+/* 0: Port UUID leaves its bridge; 1: it is (re)configured and one of its
+ * interfaces asks for a port number; 2: any other. */
+static int
+port_order(const struct bridges *b, const struct uuid *uuid)
+{
+    const struct ovsdb_row *port = find_row(b, "Port", uuid);
+    if (!port || !home_find(b, uuid)) {
+        return 0;
+    }
+    const struct ovsdb_datum *ifaces = ovsdb_row_find_column(port, "interfaces",
+                                                             NULL);
+    for (unsigned int k = 0; ifaces && k < ifaces->n; k++) {
+        const struct ovsdb_row *row = find_row(b, "Interface",
+                                               &ifaces->keys[k].uuid);
+        if (row && (col_int(row, "ofport_request", 0) > 0
+                    || col_int(row, "ofport", 0) > 0)) {
+            return 1;
+        }
+    }
+    return 2;
+}
+
 /* --- Status write-back --- */
 
 static bool
 netdev_info(struct bridges *b, const char *name, json_t *row)
 {
     struct ifreq ifr;
-    unsigned int ifindex = if_nametoindex(name);
-    if (!ifindex || b->sock < 0 || strlen(name) >= IFNAMSIZ) {
+    if (b->sock < 0 || strlen(name) >= IFNAMSIZ) {
         return false;
     }
-    json_object_set_new(row, "ifindex", json_integer(ifindex));
+    /* SIOCGIFINDEX on our socket rather than if_nametoindex(), which opens
+     * a socket per call (this runs for every port every 5 s). */
     memset(&ifr, 0, sizeof ifr);
     strcpy(ifr.ifr_name, name);
+    if (ioctl(b->sock, SIOCGIFINDEX, &ifr) || ifr.ifr_ifindex <= 0) {
+        return false;
+    }
+    json_object_set_new(row, "ifindex", json_integer(ifr.ifr_ifindex));
     if (!ioctl(b->sock, SIOCGIFHWADDR, &ifr)) {
         const unsigned char *m = (const unsigned char *) ifr.ifr_hwaddr.sa_data;
         char mac[18];
@@ -670,6 +787,143 @@ ovs_row(const struct bridges *b)
     return row;
 }
 
+/* Global settings from the Open_vSwitch row's other_config. */
+static void
+ovs_apply_settings(struct bridges *b, const struct ovsdb_row *ovs)
+{
+    const char *limit = col_map_get(ovs, "other_config", "vlan-limit");
+    int n = 1;                      /* ovs-vswitchd's default. */
+    if (limit && (!str_to_int(limit, 10, &n) || n < 0)) {
+        VLOG_WARN("ignoring invalid other_config:vlan-limit \"%s\"", limit);
+        n = 1;
+    }
+    dp_set_vlan_limit(b->dp, (unsigned int) MIN(n, 4096));
+
+    const char *stats = col_map_get(ovs, "other_config", "enable-statistics");
+    bool enable = stats && !strcmp(stats, "true");
+    if (enable && !b->sys_stats) {
+        b->next_sys_stats = LLONG_MIN;
+    }
+    b->sys_stats = enable;
+}
+
+/* --- Bridge local port: MAC and datapath_id --- */
+
+static bool
+mac_usable(const uint8_t mac[6])
+{
+    static const uint8_t zero[6];
+    return !(mac[0] & 1) && memcmp(mac, zero, 6);
+}
+
+/* other_config:datapath-id: exactly 16 hex digits, not all zero. */
+static bool
+parse_dpid(const char *s, uint64_t *dpid)
+{
+    if (!s || strlen(s) != 16 || strspn(s, "0123456789abcdefABCDEF") != 16) {
+        return false;
+    }
+    *dpid = strtoull(s, NULL, 16);
+    return *dpid != 0;
+}
+
+/* Gives BR's local port (the internal interface named after the bridge)
+ * the MAC from other_config:hwaddr, and writes Bridge.datapath_id: the
+ * configured other_config:datapath-id, else the bridge MAC as a 64-bit
+ * number (16 hex digits, as ovs-vswitchd derives it).  A bridge without a
+ * local port gets a MAC hashed from its name so its id stays stable. */
+static void
+bridge_sync_local(struct bridges *b, struct bridge *br, json_t *ops,
+                  struct uuid_set *done)
+{
+    const struct ovsdb_row *row = find_row(b, "Bridge", &br->uuid);
+    if (!row) {
+        return;
+    }
+    struct iface *local = iface_find_name(b, br->name);
+    uint8_t mac[6], want[6];
+    bool have_mac = local && local->in_dp && local->has_netdev
+                    && !netdev_ctl_get_mac(b->sock, br->name, mac);
+    const char *hwaddr = col_map_get(row, "other_config", "hwaddr");
+    bool valid = hwaddr && netdev_ctl_parse_mac(hwaddr, want)
+                 && mac_usable(want);
+    if (hwaddr && !valid
+        && (!br->hwaddr_applied || strcmp(br->hwaddr_applied, hwaddr))) {
+        VLOG_WARN("%s: other_config:hwaddr \"%s\" is not a unicast MAC "
+                  "address; ignored", br->name, hwaddr);
+    }
+    free(br->hwaddr_applied);
+    br->hwaddr_applied = hwaddr ? xstrdup(hwaddr) : NULL;
+    if (valid && have_mac && memcmp(mac, want, 6)) {
+        int error = netdev_ctl_set_mac(b->sock, br->name, want);
+        if (error) {
+            VLOG_WARN("%s: could not set MAC %s (%s)", br->name, hwaddr,
+                      strerror(error));
+        } else {
+            VLOG_INFO("%s: bridge MAC set to %s", br->name, hwaddr);
+            memcpy(mac, want, 6);
+            uuid_set_add(done, &local->uuid);
+        }
+    } else if (!have_mac && valid) {
+        memcpy(mac, want, 6);
+        have_mac = true;
+    }
+    uint64_t dpid;
+    if (!parse_dpid(col_map_get(row, "other_config", "datapath-id"), &dpid)) {
+        if (!have_mac) {
+            uint32_t h = hash_string(br->name, 0);
+            uint8_t derived[6] = { 0x02, 0x1a, (uint8_t) (h >> 24),
+                                   (uint8_t) (h >> 16), (uint8_t) (h >> 8),
+                                   (uint8_t) h };
+            memcpy(mac, derived, 6);
+        }
+        dpid = 0;
+        for (int k = 0; k < 6; k++) {
+            dpid = dpid << 8 | mac[k];
+        }
+    }
+    char text[17];
+    snprintf(text, sizeof text, "%016llx", (unsigned long long) dpid);
+    if (br->datapath_id && !strcmp(br->datapath_id, text)) {
+        return;
+    }
+    free(br->datapath_id);
+    br->datapath_id = xstrdup(text);
+    if (strcmp(col_string(row, "datapath_id"), text)) {
+        json_array_append_new(ops, update_op("Bridge", &br->uuid,
+                                             json_pack("{s:s}", "datapath_id",
+                                                       text)));
+    }
+}
+
+/* Open_vSwitch.statistics, when other_config:enable-statistics=true; an
+ * empty map once it is turned off. */
+static void
+ovs_sys_stats(struct bridges *b, const struct ovsdb_row *ovs, long long now,
+              json_t *ops)
+{
+    if (b->sys_stats && now >= b->next_sys_stats) {
+        b->next_sys_stats = now + SYSSTATS_INTERVAL_MSEC;
+        char *dir = NULL;
+        const char *pidfile = daemon_get_pidfile();
+        if (pidfile && strrchr(pidfile, '/')) {
+            dir = xasprintf("%.*s", (int) (strrchr(pidfile, '/') - pidfile),
+                            pidfile);
+        }
+        const char *dirs[] = { daemon_rundir(), dir, NULL };
+        json_array_append_new(ops, update_op("Open_vSwitch", &ovs->uuid,
+                                             json_pack("{s:o}", "statistics",
+                                                       sysstats_collect(dirs))));
+        b->sys_stats_written = true;
+        free(dir);
+    } else if (!b->sys_stats && b->sys_stats_written) {
+        json_array_append_new(ops, update_op("Open_vSwitch", &ovs->uuid,
+                                             json_pack("{s:[s,[]]}", "statistics",
+                                                       "map")));
+        b->sys_stats_written = false;
+    }
+}
+
 /* --- Main entry points --- */
 
 struct bridges *
@@ -685,6 +939,7 @@ bridges_create(struct dp *dp, struct replica *replica)
     hmap_init(&b->by_port);
     b->cur_cfg = -1;
     b->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    b->ofports = ofport_memory_create();
     return b;
 }
 
@@ -719,6 +974,7 @@ bridges_destroy(struct bridges *b)
     if (b->sock >= 0) {
         close(b->sock);
     }
+    ofport_memory_destroy(b->ofports);
     free(b);
 }
 
@@ -774,8 +1030,15 @@ bridges_run(struct bridges *b, long long now)
     HMAP_FOR_EACH (u, node, &bridges.map) {
         bridge_reconcile(b, &u->uuid, &ports);
     }
-    HMAP_FOR_EACH (u, node, &ports.map) {
-        port_reconcile(b, &u->uuid, &done);
+    /* Removals first, then ports asking for a port number, then the rest,
+     * so that a port added without a request cannot take a number another
+     * one asks for (after a restart every port asks for the one it had). */
+    for (int pass = 0; pass < 3; pass++) {
+        HMAP_FOR_EACH (u, node, &ports.map) {
+            if (port_order(b, &u->uuid) == pass) {
+                port_reconcile(b, &u->uuid, &done);
+            }
+        }
     }
     /* Interfaces changed on their own (e.g. type or options). */
     HMAP_FOR_EACH (u, node, &ifaces.map) {
@@ -801,6 +1064,17 @@ bridges_run(struct bridges *b, long long now)
         }
     }
 
+    if (n || reset) {
+        coverage_inc(COV_RECONCILE);
+        if (reset) {
+            coverage_inc(COV_DB_RESET);
+        }
+        struct bridge *br;
+        HMAP_FOR_EACH (br, node, &b->bridges) {
+            bridge_sync_local(b, br, ops, &done);
+        }
+    }
+
     /* Status of every interface we looked at (once each), then the
      * handshake. */
     HMAP_FOR_EACH (u, node, &ifaces.map) {
@@ -823,8 +1097,14 @@ bridges_run(struct bridges *b, long long now)
             iface_stats(b, i, ops);
         }
     }
-    const struct ovsdb_row *ovs = ovs_changed || json_array_size(ops) ? ovs_row(b) : NULL;
+    const struct ovsdb_row *ovs = ovs_row(b);
+    if (ovs && ovs_changed) {
+        ovs_apply_settings(b, ovs);
+    }
     if (ovs) {
+        ovs_sys_stats(b, ovs, now, ops);
+    }
+    if (ovs && (ovs_changed || json_array_size(ops))) {
         long long next_cfg = col_int(ovs, "next_cfg", 0);
         if (next_cfg != col_int(ovs, "cur_cfg", 0) && next_cfg != b->cur_cfg) {
             json_array_append_new(ops, update_op("Open_vSwitch", &ovs->uuid,
@@ -834,6 +1114,7 @@ bridges_run(struct bridges *b, long long now)
         }
     }
     if (json_array_size(ops)) {
+        coverage_inc(COV_DB_TXN);
         replica_transact(b->replica, ops);
     } else {
         json_decref(ops);
@@ -849,6 +1130,9 @@ bridges_wait(struct bridges *b)
 {
     if (replica_is_ready(b->replica)) {
         poll_timer_wait_until(b->next_stats);
+        if (b->sys_stats) {
+            poll_timer_wait_until(b->next_sys_stats);
+        }
     }
 }
 
@@ -872,6 +1156,17 @@ bridges_format(const struct bridges *b, struct ds *out)
             }
         }
     }
+}
+
+const char *
+bridges_only_bridge(const struct bridges *b)
+{
+    if (hmap_count(&b->bridges) != 1) {
+        return NULL;
+    }
+    const struct bridge *br = OBJECT_CONTAINING(hmap_first(&b->bridges),
+                                                (struct bridge *) NULL, node);
+    return br->name;
 }
 
 bool

@@ -36,5 +36,7 @@ void bridges_wait(struct bridges *);
 /* For appctl: "dpif/show"-style listing. */
 void bridges_format(const struct bridges *, struct ds *);
 bool bridges_exists(const struct bridges *, const char *name);
+/* The name of the only bridge, or NULL if there are none or several. */
+const char *bridges_only_bridge(const struct bridges *);
 
 #endif

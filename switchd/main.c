@@ -7,11 +7,14 @@
 
 #include "bridge.h"
 #include "config.h"
+#include "coverage.h"
 #include "daemon.h"
 #include "dp.h"
 #include "ds.h"
+#include "dummy-ctl.h"
 #include "poll-loop.h"
 #include "replica.h"
+#include "trace.h"
 #include "unixctl.h"
 #include "util.h"
 #include "vlog.h"
@@ -121,6 +124,33 @@ cmd_memory_show(struct unixctl_conn *conn, int argc, const char *argv[],
     ds_destroy(&out);
 }
 
+static void
+cmd_trace(struct unixctl_conn *conn, int argc, const char *argv[], void *sd_)
+{
+    struct switchd *sd = sd_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    if (trace_command(sd->dp, bridges_only_bridge(sd->bridges), argc, argv,
+                      &out)) {
+        unixctl_command_reply_error(conn, ds_cstr(&out));
+    } else {
+        unixctl_command_reply(conn, ds_cstr(&out));
+    }
+    ds_destroy(&out);
+}
+
+static void
+cmd_coverage_show(struct unixctl_conn *conn, int argc, const char *argv[],
+                  void *sd_)
+{
+    struct switchd *sd = sd_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    (void) argc;
+    (void) argv;
+    coverage_format(sd->dp, time_msec(), &out);
+    unixctl_command_reply(conn, ds_cstr(&out));
+    ds_destroy(&out);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -191,6 +221,11 @@ main(int argc, char *argv[])
     unixctl_command_register("fdb/flush", "[bridge]", 0, 1, cmd_fdb_flush, &sd);
     unixctl_command_register("dpif/show", "", 0, 0, cmd_dpif_show, &sd);
     unixctl_command_register("memory/show", "", 0, 0, cmd_memory_show, &sd);
+    unixctl_command_register("ofproto/trace", "[bridge] flow", 1, 2,
+                             cmd_trace, &sd);
+    unixctl_command_register("coverage/show", "", 0, 0, cmd_coverage_show,
+                             &sd);
+    dummy_ctl_register(sd.dp);
     vlog_register_unixctl();
 
     daemonize_complete();
@@ -205,6 +240,7 @@ main(int argc, char *argv[])
         bridges_run(sd.bridges, now);
         replica_run(sd.replica, now);   /* Flush status we just queued. */
         long long dp_wait = dp_run(sd.dp, now);
+        coverage_run(sd.dp, now);
         if (sd.exiting) {
             break;
         }
@@ -212,6 +248,7 @@ main(int argc, char *argv[])
         replica_wait(sd.replica);
         bridges_wait(sd.bridges);
         poll_timer_wait(dp_wait);
+        poll_timer_wait_until(coverage_next_sample());
         daemon_signals_wait();
         poll_block();
         daemon_signals_run();

@@ -78,36 +78,46 @@ note_change(struct replica *r, const char *table, const char *uuid_s)
     r->n_changes++;
 }
 
-/* Turns <table-updates> (monitor version 1: every row carries all columns
- * in "new", or only "old" when deleted) into one log-style record and
- * applies it atomically. */
+/* Turns <table-updates2> (monitor_cond: "initial"/"insert" carry the row,
+ * "modify" only what changed, "delete" nothing) into one log record and
+ * applies it atomically through the log replay.  A "modify" is passed on as
+ * is: update2 differences (new value for scalars, elements to toggle for
+ * sets and maps) are exactly the log's "_is_diff" differences, so adding
+ * port 10,000 to a bridge parses one uuid, not 10,000. */
 static bool
-apply_updates(struct replica *r, const json_t *updates)
+apply_updates2(struct replica *r, const json_t *updates)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     if (!json_is_object(updates)) {
         return false;
     }
     json_t *record = json_object();
+    json_object_set_new(record, "_is_diff", json_true());
     const char *table;
     json_t *rows;
     json_object_foreach ((json_t *) updates, table, rows) {
         json_t *trows = json_object();
+        json_object_set_new(record, table, trows);
         const char *uuid;
         json_t *ru;
         json_object_foreach (rows, uuid, ru) {
-            json_t *new = json_object_get(ru, "new");
-            json_object_set(trows, uuid, new ? new : json_null());
+            json_t *v = json_object_get(ru, "modify");
+            if (!v) {
+                v = json_object_get(ru, "initial");
+            }
+            if (!v) {
+                v = json_object_get(ru, "insert");
+            }
+            json_object_set(trows, uuid, v ? v : json_null());
             note_change(r, table, uuid);
         }
-        json_object_set_new(record, table, trows);
     }
     struct ovsdb_error *error = ovsdb_file_replay(r->db, record);
     json_decref(record);
     if (error) {
         char *s = ovsdb_error_to_string(error);
-        VLOG_WARN_RL(&rl, "%s: cannot apply update (%s); resynchronising",
-                     jsonrpc_session_get_name(r->js), s);
+        VLOG_ERR_RL(&rl, "%s: cannot apply update (%s); resynchronising",
+                    jsonrpc_session_get_name(r->js), s);
         free(s);
         ovsdb_error_destroy(error);
         return false;
@@ -129,8 +139,8 @@ start_monitor(struct replica *r)
         json_object_set_new(requests, ts->name,
                             json_pack("{s:o}", "columns", columns));
     }
-    send_request(r, "monitor", json_pack("[s,s,o]", r->db_name, "replica",
-                                         requests));
+    send_request(r, "monitor_cond", json_pack("[s,s,o]", r->db_name,
+                                              "replica", requests));
     r->state = R_MONITOR;
 }
 
@@ -188,7 +198,7 @@ handle_reply(struct replica *r, const struct jsonrpc_msg *msg)
         replica_changes_free(r->changes, r->n_changes);
         r->changes = NULL;
         r->n_changes = r->allocated = 0;
-        if (apply_updates(r, msg->result)) {
+        if (apply_updates2(r, msg->result)) {
             r->state = R_READY;
             r->reset = true;
             VLOG_INFO("%s: database contents received",
@@ -219,9 +229,9 @@ replica_run(struct replica *r, long long now)
         }
         if (msg->type == JSONRPC_REPLY || msg->type == JSONRPC_ERROR) {
             handle_reply(r, msg);
-        } else if (msg->type == JSONRPC_NOTIFY && !strcmp(msg->method, "update")
+        } else if (msg->type == JSONRPC_NOTIFY && !strcmp(msg->method, "update2")
                    && r->state == R_READY) {
-            if (!apply_updates(r, json_array_get(msg->params, 1))) {
+            if (!apply_updates2(r, json_array_get(msg->params, 1))) {
                 jsonrpc_session_force_reconnect(r->js, now);
             }
         }

@@ -1,8 +1,9 @@
 /* replica: a client-side copy of one database on an OVSDB server.
  *
  * Connects (and reconnects, with backoff) to a server, fetches the schema,
- * monitors every column of every table, and keeps the rows in a local
- * 'struct ovsdb' (lib/ovsdb), applying each "update" notification through
+ * monitors every column of every table (monitor_cond, so that a
+ * modification arrives as a difference), and keeps the rows in a local
+ * 'struct ovsdb' (lib/ovsdb), applying each "update2" notification through
  * the same validated replay path the server uses for its log, so the copy
  * is always a consistent snapshot of some committed server state.
  *

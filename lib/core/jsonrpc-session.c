@@ -165,6 +165,21 @@ jsonrpc_session_send(struct jsonrpc_session *s, struct jsonrpc_msg *msg)
     return jsonrpc_send(s->rpc, msg);
 }
 
+void
+jsonrpc_session_cork(struct jsonrpc_session *s, bool corked)
+{
+    if (s->rpc) {
+        jsonrpc_cork(s->rpc, corked);
+    }
+}
+
+int
+jsonrpc_session_send_text(struct jsonrpc_session *s, const char *text,
+                          size_t size)
+{
+    return s->rpc ? jsonrpc_send_text(s->rpc, text, size) : ENOTCONN;
+}
+
 static bool
 is_echo_reply(const struct jsonrpc_msg *msg)
 {

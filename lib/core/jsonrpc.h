@@ -9,7 +9,8 @@
  * Framing: a stream carries JSON texts back to back with no delimiter.  The
  * framer (struct jsonrpc_framer) finds the end of each top-level value
  * incrementally across arbitrary read boundaries, in O(n) over all input,
- * then hands that slice to jansson.  Oversized or malformed input is an
+ * then parses that slice (jsonrpc-text.h: jansson's verdicts and error
+ * messages, built faster).  Oversized or malformed input is an
  * error after which the connection is unusable.
  *
  * struct jsonrpc: one connection over a stream.  jsonrpc_send() only queues
@@ -131,6 +132,14 @@ const char *jsonrpc_get_name(const struct jsonrpc *);
 /* Queues MSG (takes ownership) and tries to send it; returns the sticky
  * status (0 if queued). */
 int jsonrpc_send(struct jsonrpc *, struct jsonrpc_msg *);
+/* While corked, jsonrpc_send() and jsonrpc_send_text() only queue; uncorking
+ * sends everything queued at once (a server releasing many replies after
+ * one log sync makes one send() instead of one per reply). */
+void jsonrpc_cork(struct jsonrpc *, bool corked);
+/* Queues SIZE bytes of TEXT, one or more complete serialized messages (as
+ * a server sends the same notification to many clients after serializing
+ * it once), and tries to send them; returns the sticky status. */
+int jsonrpc_send_text(struct jsonrpc *, const char *text, size_t size);
 /* Returns 0 and a message in *MSGP, EAGAIN if none is complete yet, EOF at
  * clean end of stream, or an error (also sticky).  The reason for a
  * protocol error is logged and available from jsonrpc_get_error_reason(). */
@@ -178,6 +187,11 @@ void jsonrpc_session_run(struct jsonrpc_session *, long long now);
 void jsonrpc_session_wait(struct jsonrpc_session *);
 /* Queues MSG (takes ownership).  Dropped with ENOTCONN if not connected. */
 int jsonrpc_session_send(struct jsonrpc_session *, struct jsonrpc_msg *);
+/* jsonrpc_cork() on the current connection, if any. */
+void jsonrpc_session_cork(struct jsonrpc_session *, bool corked);
+/* As jsonrpc_send_text(); dropped with ENOTCONN if not connected. */
+int jsonrpc_session_send_text(struct jsonrpc_session *, const char *text,
+                              size_t size);
 /* Next message (caller owns) or NULL.  Echo requests are answered and echo
  * replies consumed here. */
 struct jsonrpc_msg *jsonrpc_session_recv(struct jsonrpc_session *,

@@ -90,31 +90,39 @@ hexval(int c)
          : -1;
 }
 
+/* Parses the N hex digits at S into *VALUE (unrolled: the server parses
+ * every uuid of a 10,000-member set per transaction). */
+static bool
+hex_run(const char *s, int n, uint32_t *value)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < n; i++) {
+        int h = hexval((unsigned char) s[i]);
+        if (h < 0) {
+            return false;
+        }
+        v = (v << 4) | (uint32_t) h;
+    }
+    *value = v;
+    return true;
+}
+
 bool
 uuid_from_string(struct uuid *uuid, const char *s)
 {
-    static const int dashes[] = { 8, 13, 18, 23 };
-    uint32_t parts[4] = { 0, 0, 0, 0 };
-    int nibble = 0;
-
-    for (int i = 0; i < UUID_LEN; i++) {
-        if (i == dashes[0] || i == dashes[1] || i == dashes[2] || i == dashes[3]) {
-            if (s[i] != '-') {
-                return false;
-            }
-            continue;
-        }
-        int v = hexval((unsigned char) s[i]);
-        if (v < 0) {
-            return false;
-        }
-        parts[nibble / 8] = (parts[nibble / 8] << 4) | (uint32_t) v;
-        nibble++;
-    }
-    if (s[UUID_LEN] != '\0') {
+    uint32_t a, b, c, d, e, f;
+    /* Each check stops at the first mismatch, so a short string is never
+     * read past its NUL. */
+    if (!hex_run(s, 8, &a) || s[8] != '-' || !hex_run(s + 9, 4, &b)
+        || s[13] != '-' || !hex_run(s + 14, 4, &c) || s[18] != '-'
+        || !hex_run(s + 19, 4, &d) || s[23] != '-' || !hex_run(s + 24, 4, &e)
+        || !hex_run(s + 28, 8, &f) || s[UUID_LEN] != '\0') {
         return false;
     }
-    memcpy(uuid->parts, parts, sizeof parts);
+    uuid->parts[0] = a;
+    uuid->parts[1] = (b << 16) | c;
+    uuid->parts[2] = (d << 16) | e;
+    uuid->parts[3] = f;
     return true;
 }
 
@@ -137,7 +145,21 @@ uuid_is_partial_string(const char *s)
 void
 uuid_to_string(const struct uuid *uuid, char buf[UUID_LEN + 1])
 {
-    const uint32_t *p = uuid->parts;
-    snprintf(buf, UUID_LEN + 1, "%08x-%04x-%04x-%04x-%04x%08x",
-             p[0], p[1] >> 16, p[1] & 0xffff, p[2] >> 16, p[2] & 0xffff, p[3]);
+    /* "%08x-%04x-%04x-%04x-%04x%08x" without printf: uuids are formatted
+     * for every row of every log record and reply. */
+    static const char digits[] = "0123456789abcdef";
+    char *out = buf;
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = uuid->parts[i];
+        for (int shift = 28; shift >= 0; shift -= 4) {
+            *out++ = digits[(v >> shift) & 15];
+            if ((i == 1 || i == 2) && shift == 16) {
+                *out++ = '-';
+            }
+        }
+        if (i < 2) {
+            *out++ = '-';
+        }
+    }
+    *out = '\0';
 }

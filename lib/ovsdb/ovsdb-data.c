@@ -9,6 +9,7 @@
 
 #include "ds.h"
 #include "hash.h"
+#include "jsonrpc-text.h"
 #include "ovsdb-error.h"
 #include "util.h"
 
@@ -610,6 +611,31 @@ ovsdb_datum_swap(struct ovsdb_datum *a, struct ovsdb_datum *b)
     *b = tmp;
 }
 
+/* The byte comparison below is exact only if a uuid fills the atom. */
+_Static_assert(sizeof(union ovsdb_atom) == sizeof(struct uuid),
+               "a uuid atom has no padding");
+
+unsigned int
+ovsdb_datum_common_run(const struct ovsdb_datum *a, unsigned int i,
+                       const struct ovsdb_datum *b, unsigned int j,
+                       const struct ovsdb_type *type)
+{
+    if (type->key.type != OVSDB_TYPE_UUID || ovsdb_type_is_map(type)
+        || i >= a->n || j >= b->n) {
+        return 0;
+    }
+    enum { BLOCK = 64 };
+    const union ovsdb_atom *x = a->keys + i, *y = b->keys + j;
+    unsigned int max = MIN(a->n - i, b->n - j), n = 0;
+    while (max - n >= BLOCK && !memcmp(x + n, y + n, BLOCK * sizeof *x)) {
+        n += BLOCK;
+    }
+    while (n < max && uuid_equals(&x[n].uuid, &y[n].uuid)) {
+        n++;
+    }
+    return n;
+}
+
 struct sort_aux {
     enum ovsdb_atomic_type key_type;
 };
@@ -636,6 +662,46 @@ compare_atoms(const void *a, const void *b, void *aux_)
     return ovsdb_atom_compare_3way(a, b, aux->key_type);
 }
 
+/* Number of leading keys of D already in order (ties included). */
+static unsigned int
+sorted_prefix(const struct ovsdb_datum *d, enum ovsdb_atomic_type key_type)
+{
+    unsigned int i = 1;
+    while (i < d->n
+           && ovsdb_atom_compare_3way(&d->keys[i - 1], &d->keys[i],
+                                      key_type) <= 0) {
+        i++;
+    }
+    return i;
+}
+
+/* Sorts a set whose first K keys are in order: clients send back the sets
+ * they read, in our order, plus a few new members, so sorting only the
+ * tail and merging keeps a 10,000-member rewrite linear. */
+static void
+sort_set(struct ovsdb_datum *d, unsigned int k, struct sort_aux *aux)
+{
+    unsigned int n = d->n;
+    qsort_r(d->keys + k, n - k, sizeof *d->keys, compare_atoms, aux);
+    if (ovsdb_atom_compare_3way(&d->keys[k - 1], &d->keys[k],
+                                aux->key_type) <= 0) {
+        return;                 /* The runs are already in order. */
+    }
+    union ovsdb_atom *head = xmemdup(d->keys, k * sizeof *d->keys);
+    unsigned int i = 0, j = k, o = 0;
+    while (i < k && j < n) {
+        if (ovsdb_atom_compare_3way(&head[i], &d->keys[j], aux->key_type) <= 0) {
+            d->keys[o++] = head[i++];
+        } else {
+            d->keys[o++] = d->keys[j++];
+        }
+    }
+    while (i < k) {
+        d->keys[o++] = head[i++];
+    }
+    free(head);
+}
+
 static void
 sort_atoms(struct ovsdb_datum *d, const struct ovsdb_type *type)
 {
@@ -644,8 +710,12 @@ sort_atoms(struct ovsdb_datum *d, const struct ovsdb_type *type)
     if (d->n < 2) {
         return;
     }
+    unsigned int k = sorted_prefix(d, type->key.type);
+    if (k == d->n) {
+        return;
+    }
     if (!ovsdb_type_is_map(type)) {
-        qsort_r(d->keys, d->n, sizeof *d->keys, compare_atoms, &aux);
+        sort_set(d, k, &aux);
         return;
     }
 
@@ -811,6 +881,76 @@ ovsdb_datum_to_json(const struct ovsdb_datum *d, const struct ovsdb_type *type)
     return j;
 }
 
+static bool
+atom_to_text(const union ovsdb_atom *atom, enum ovsdb_atomic_type type,
+             struct ds *out)
+{
+    char buf[UUID_LEN + 1];
+
+    switch (type) {
+    case OVSDB_TYPE_INTEGER:
+        jsonrpc_text_put_integer(out, atom->integer);
+        return true;
+    case OVSDB_TYPE_REAL:
+        if (!isfinite(atom->real)) {
+            return false;
+        }
+        jsonrpc_text_put_real(out, atom->real);
+        return true;
+    case OVSDB_TYPE_BOOLEAN:
+        ds_put_cstr(out, atom->boolean ? "true" : "false");
+        return true;
+    case OVSDB_TYPE_STRING:
+        return jsonrpc_text_put_string(out, atom->string,
+                                       strlen(atom->string));
+    case OVSDB_TYPE_UUID:
+        uuid_to_string(&atom->uuid, buf);
+        ds_put_buffer(out, "[\"uuid\",\"", 9);
+        ds_put_buffer(out, buf, UUID_LEN);
+        ds_put_buffer(out, "\"]", 2);
+        return true;
+    case OVSDB_TYPE_VOID:
+    case OVSDB_N_TYPES:
+        break;
+    }
+    ds_put_cstr(out, "null");
+    return true;
+}
+
+bool
+ovsdb_datum_to_text(const struct ovsdb_datum *d, const struct ovsdb_type *type,
+                    struct ds *out)
+{
+    size_t start = out->length;
+    bool is_map = ovsdb_type_is_map(type);
+    bool ok = true;
+
+    if (!is_map && d->n == 1) {
+        ok = atom_to_text(&d->keys[0], type->key.type, out);
+    } else {
+        ds_put_cstr(out, is_map ? "[\"map\",[" : "[\"set\",[");
+        for (unsigned int i = 0; ok && i < d->n; i++) {
+            if (i) {
+                ds_put_char(out, ',');
+            }
+            if (is_map) {
+                ds_put_char(out, '[');
+                ok = atom_to_text(&d->keys[i], type->key.type, out);
+                ds_put_char(out, ',');
+                ok = ok && atom_to_text(&d->values[i], type->value.type, out);
+                ds_put_char(out, ']');
+            } else {
+                ok = atom_to_text(&d->keys[i], type->key.type, out);
+            }
+        }
+        ds_put_cstr(out, "]]");
+    }
+    if (!ok) {
+        ds_truncate(out, start);
+    }
+    return ok;
+}
+
 void
 ovsdb_datum_to_string(const struct ovsdb_datum *d,
                       const struct ovsdb_type *type, struct ds *out)
@@ -897,6 +1037,12 @@ bool
 ovsdb_datum_equals(const struct ovsdb_datum *a, const struct ovsdb_datum *b,
                    const struct ovsdb_type *type)
 {
+    if (a->n != b->n) {
+        return false;
+    }
+    if (ovsdb_datum_common_run(a, 0, b, 0, type) == a->n && a->n) {
+        return true;            /* Byte-equal uuid sets ("wait" on ports). */
+    }
     return !ovsdb_datum_compare_3way(a, b, type);
 }
 
@@ -1010,6 +1156,20 @@ ovsdb_datum_union(struct ovsdb_datum *a, const struct ovsdb_datum *b,
     unsigned int i = 0, j = 0, n = 0;
 
     if (!b->n || a == b) {
+        return;
+    }
+    if (b->n <= 8 && a->n > 64) {
+        /* A few new members into a big set ("mutate" of Bridge.ports):
+         * binary search and memmove instead of comparing every element. */
+        for (unsigned int k = 0; k < b->n; k++) {
+            union ovsdb_atom key, value;
+            ovsdb_atom_clone(&key, &b->keys[k], kt);
+            if (is_map) {
+                ovsdb_atom_clone(&value, &b->values[k], vt);
+            }
+            ovsdb_datum_add_unsafe(a, &key, is_map ? &value : NULL, type,
+                                   false);
+        }
         return;
     }
     keys = xmalloc((a->n + b->n) * sizeof *keys);

@@ -95,6 +95,12 @@ struct ovsdb_error *ovsdb_datum_from_json(struct ovsdb_datum *,
 /* A one-element set is written as its bare atom, as OVS does. */
 json_t *ovsdb_datum_to_json(const struct ovsdb_datum *,
                             const struct ovsdb_type *);
+/* Appends the text of ovsdb_datum_to_json()'s value, byte for byte as
+ * jsonrpc_text_put() would write it, without building it.  Returns false,
+ * OUT unchanged, for a datum whose JSON the slow path alters (a string
+ * that is not UTF-8, a non-finite real). */
+bool ovsdb_datum_to_text(const struct ovsdb_datum *, const struct ovsdb_type *,
+                         struct ds *out);
 /* Appends the datum as ovs-vsctl prints it: a scalar as its atom, a set as
  * "[a, b]", a map as "{k=v, k2=v2}". */
 void ovsdb_datum_to_string(const struct ovsdb_datum *,
@@ -125,6 +131,13 @@ bool ovsdb_datum_excludes_all(const struct ovsdb_datum *a,
                               const struct ovsdb_datum *b,
                               const struct ovsdb_type *);
 
+/* How many elements A (from index I) and B (from index J) have in common
+ * one after the other: a fast, block-wise byte comparison for sets of
+ * uuids, where rewriting or mutating a 10,000-member set leaves long equal
+ * runs; 0 for other types (callers then compare element by element). */
+unsigned int ovsdb_datum_common_run(const struct ovsdb_datum *a, unsigned int i,
+                                    const struct ovsdb_datum *b, unsigned int j,
+                                    const struct ovsdb_type *);
 /* A := A ∪ B.  For maps, a key already in A keeps A's value (RFC 7047
  * "insert" mutation semantics).  Linear merge; A and B may be the same. */
 void ovsdb_datum_union(struct ovsdb_datum *a, const struct ovsdb_datum *b,

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "ds.h"
+#include "jsonrpc-text.h"
 #include "ovsdb-data.h"
 #include "ovsdb-error.h"
 #include "ovsdb-schema.h"
@@ -29,12 +31,20 @@ datum_merge(struct ovsdb_datum *out, const struct ovsdb_datum *a,
 {
     enum ovsdb_atomic_type kt = type->key.type, vt = type->value.type;
     bool map = ovsdb_type_is_map(type);
-    size_t cap = (size_t) a->n + b->n;
+    /* Grown on demand: a difference is usually tiny, and allocating room
+     * for both 10,000-member sets would cost more than the merge. */
+    size_t cap = MIN((size_t) a->n + b->n, 16);
     unsigned int i = 0, j = 0, n = 0;
 
     out->keys = xmalloc((cap ? cap : 1) * sizeof *out->keys);
     out->values = map ? xmalloc((cap ? cap : 1) * sizeof *out->values) : NULL;
     while (i < a->n || j < b->n) {
+        unsigned int run = ovsdb_datum_common_run(a, i, b, j, type);
+        if (run) {
+            i += run;           /* In both: not part of the difference. */
+            j += run;
+            continue;
+        }
         int cmp = i >= a->n ? 1 : j >= b->n ? -1
                   : ovsdb_atom_compare_3way(&a->keys[i], &b->keys[j], kt);
         const union ovsdb_atom *k = NULL, *v = NULL;
@@ -55,6 +65,14 @@ datum_merge(struct ovsdb_datum *out, const struct ovsdb_datum *a,
             j++;
         }
         if (k) {
+            if (n >= cap) {
+                cap = 2 * cap + 16;
+                out->keys = xrealloc(out->keys, cap * sizeof *out->keys);
+                if (map) {
+                    out->values = xrealloc(out->values,
+                                           cap * sizeof *out->values);
+                }
+            }
             ovsdb_atom_clone(&out->keys[n], k, kt);
             if (map) {
                 ovsdb_atom_clone(&out->values[n], v, vt);
@@ -155,6 +173,130 @@ ovsdb_txn_to_file_json(const struct ovsdb_txn *txn, long long wall_msec)
     json_object_set_new(record, "_date", json_integer(wall_msec));
     json_object_set_new(record, "_is_diff", json_true());
     return record;
+}
+
+/* State of ovsdb_txn_to_file_text() across the changes of a transaction,
+ * which come grouped by table. */
+struct file_text {
+    struct ds *out;
+    const struct ovsdb_table_schema *table;     /* Object open for it. */
+    int n_rows;
+    bool failed;
+};
+
+/* Appends "<column>":<value> for each durable column of a row (inserted:
+ * non-default ones; modified: changed ones, sets and maps as differences),
+ * as inserted_row_json() and modified_row_json() choose them. */
+static bool
+row_text(struct ds *out, const struct ovsdb_row_change *change, size_t *np)
+{
+    const struct ovsdb_table_schema *ts = change->table;
+    const struct ovsdb_row *row = change->new;
+    size_t n = 0;
+
+    ds_put_char(out, '{');
+    for (unsigned int i = OVSDB_N_IMPLICIT_COLUMNS; i < ts->n_columns; i++) {
+        const struct ovsdb_column_schema *c = ts->columns[i];
+        const struct ovsdb_datum *d = &row->columns[i];
+        struct ovsdb_datum diff;
+        bool own_diff = false;
+        if (c->ephemeral) {
+            continue;
+        } else if (!change->old) {
+            if (ovsdb_datum_is_default(d, &c->type)) {
+                continue;
+            }
+        } else if (!ovsdb_bitmap_is_set(change->changed, i)) {
+            continue;
+        } else if (type_uses_diff(&c->type)) {
+            datum_merge(&diff, &change->old->columns[i], d, &c->type);
+            d = &diff;
+            own_diff = true;
+        }
+        if (n++) {
+            ds_put_char(out, ',');
+        }
+        bool ok = jsonrpc_text_put_string(out, c->name, strlen(c->name));
+        ds_put_char(out, ':');
+        ok = ok && ovsdb_datum_to_text(d, &c->type, out);
+        if (own_diff) {
+            ovsdb_datum_destroy(&diff, &c->type);
+        }
+        if (!ok) {
+            return false;
+        }
+    }
+    ds_put_char(out, '}');
+    *np = n;
+    return true;
+}
+
+static void
+txn_change_text_cb(const struct ovsdb_row_change *change, void *ft_)
+{
+    struct file_text *ft = ft_;
+    if (ft->failed) {
+        return;
+    }
+    struct ds *out = ft->out;
+    size_t start = out->length;
+    bool new_table = ft->table != change->table;
+    if (new_table) {
+        ds_put_cstr(out, ft->table ? "}," : "{");
+        if (!jsonrpc_text_put_string(out, change->table->name,
+                                     strlen(change->table->name))) {
+            ft->failed = true;
+            return;
+        }
+        ds_put_cstr(out, ":{");
+    } else {
+        ds_put_char(out, ',');
+    }
+    char u[UUID_LEN + 1];
+    uuid_to_string(change->uuid, u);
+    ds_put_char(out, '"');
+    ds_put_buffer(out, u, UUID_LEN);
+    ds_put_cstr(out, "\":");
+    size_t n_columns = 0;
+    if (!change->new) {
+        ds_put_cstr(out, "null");
+    } else if (!row_text(out, change, &n_columns)) {
+        ft->failed = true;
+        return;
+    } else if (!n_columns && change->old) {
+        ds_truncate(out, start);        /* Only ephemeral columns changed. */
+        return;
+    }
+    if (new_table) {
+        ft->table = change->table;
+    }
+    ft->n_rows++;
+}
+
+int
+ovsdb_txn_to_file_text(const struct ovsdb_txn *txn, long long wall_msec,
+                       struct ds *out)
+{
+    size_t start = out->length;
+    struct file_text ft = { .out = out };
+    ovsdb_txn_for_each_change(txn, txn_change_text_cb, &ft);
+    if (ft.failed || !ft.n_rows) {
+        ds_truncate(out, start);
+        return ft.failed ? -1 : 0;
+    }
+    ds_put_char(out, '}');
+    const char *comment = ovsdb_txn_get_comment(txn);
+    if (comment) {
+        ds_put_cstr(out, ",\"_comment\":");
+        if (!jsonrpc_text_put_string(out, comment, strlen(comment))) {
+            ds_truncate(out, start);
+            return -1;
+        }
+    }
+    ds_put_cstr(out, ",\"_date\":");
+    jsonrpc_text_put_integer(out, wall_msec);
+    ds_put_cstr(out, ",\"_is_diff\":true}");
+    return ft.n_rows;
 }
 
 json_t *

@@ -27,6 +27,16 @@ struct ovsdb_txn;
  * Caller owns the result. */
 json_t *ovsdb_txn_to_file_json(const struct ovsdb_txn *, long long wall_msec);
 
+/* Appends to OUT the text of the record ovsdb_txn_to_file_json() builds,
+ * the same bytes jsonrpc_text_put() would write for it, without building
+ * the JSON (the per-transaction cost of the log).  Returns the number of
+ * rows written; 0 (OUT unchanged) if the record would be NULL; -1 (OUT
+ * unchanged) if a value has no text of its own (see ovsdb_datum_to_text()),
+ * in which case use ovsdb_txn_to_file_json(). */
+struct ds;
+int ovsdb_txn_to_file_text(const struct ovsdb_txn *, long long wall_msec,
+                           struct ds *out);
+
 /* One record that inserts every row of DB (a compaction snapshot). */
 json_t *ovsdb_to_file_json(const struct ovsdb *, long long wall_msec);
 

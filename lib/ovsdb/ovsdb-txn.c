@@ -352,6 +352,12 @@ count_column_delta(struct ovsdb_txn *txn, struct txn_row *r,
     unsigned int i = 0, j = 0;
 
     while ((i < a->n || j < b->n) && !*errorp) {
+        unsigned int run = ovsdb_datum_common_run(a, i, b, j, type);
+        if (run) {
+            i += run;           /* Unchanged members: no reference moves. */
+            j += run;
+            continue;
+        }
         int cmp = i >= a->n ? 1 : j >= b->n ? -1
                   : ovsdb_atom_compare_3way(&a->keys[i], &b->keys[j],
                                             type->key.type);

@@ -6,12 +6,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ds.h"
+#include "jsonrpc-text.h"
 #include "util.h"
 
 #define DBLOG_MAGIC "OVSDB JSON "
@@ -48,14 +50,26 @@ struct dblog {
 
 /* ---- Pure helpers: SHA-1, header parsing and formatting. ---- */
 
+/* OpenSSL 3 looks the algorithm up on every EVP_sha1() digest; fetch it
+ * once (an immutable object, shared read-only by every thread). */
+static EVP_MD *sha1_md;
+
+static void
+sha1_md_init(void)
+{
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 static void
 sha1_2(const void *a, size_t a_size, const void *b, size_t b_size,
        uint8_t digest[SHA1_SIZE])
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sha1_md_init);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned int n = 0;
-    if (!ctx
-        || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)
+    if (!ctx || !sha1_md
+        || !EVP_DigestInit_ex(ctx, sha1_md, NULL)
         || !EVP_DigestUpdate(ctx, a, a_size)
         || !EVP_DigestUpdate(ctx, b, b_size)
         || !EVP_DigestFinal_ex(ctx, digest, &n)
@@ -153,31 +167,49 @@ parse_header(const char *p, size_t n, size_t *header_sizep,
     return HEADER_OK;
 }
 
+/* Frames the SIZE bytes of record TEXT into OUT; returns the bytes added. */
+static size_t
+format_text(const char *text, size_t size, struct ds *out)
+{
+    uint8_t digest[SHA1_SIZE];
+    char hex[SHA1_HEX_LEN + 1];
+    sha1_2(text, size, "\n", 1, digest);
+    sha1_to_hex(digest, hex);
+
+    /* The header without printf: DBLOG_MAGIC, length + 1, ' ', sha1, '\n'. */
+    char digits[24];
+    size_t n_digits = 0;
+    for (size_t len = size + 1; len; len /= 10) {
+        digits[sizeof digits - 1 - n_digits++] = (char) ('0' + len % 10);
+    }
+    size_t start = out->length;
+    ds_put_buffer(out, DBLOG_MAGIC, strlen(DBLOG_MAGIC));
+    ds_put_buffer(out, digits + sizeof digits - n_digits, n_digits);
+    ds_put_char(out, ' ');
+    ds_put_buffer(out, hex, SHA1_HEX_LEN);
+    ds_put_char(out, '\n');
+    ds_put_buffer(out, text, size);
+    ds_put_char(out, '\n');
+    return out->length - start;
+}
+
 size_t
 dblog_format_record(const json_t *record, struct ds *out)
 {
     if (!json_is_object(record)) {
         return 0;
     }
-    /* Compact and in insertion order, like ovsdb-server writes records. */
-    char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!text) {
-        /* Unserializable (e.g. a reference cycle); jansson also returns
-         * NULL on allocation failure, which we cannot tell apart. */
+    /* Compact and in insertion order, like ovsdb-server writes records
+     * (the same bytes as json_dumps(), see jsonrpc-text.h). */
+    struct ds text = DS_EMPTY_INITIALIZER;
+    if (!jsonrpc_text_put(&text, record)) {
+        /* Unserializable: a string that is not UTF-8, or nested too deep. */
+        ds_destroy(&text);
         return 0;
     }
-    size_t text_len = strlen(text);
-    uint8_t digest[SHA1_SIZE];
-    char hex[SHA1_HEX_LEN + 1];
-    sha1_2(text, text_len, "\n", 1, digest);
-    sha1_to_hex(digest, hex);
-
-    size_t start = out->length;
-    ds_put_format(out, DBLOG_MAGIC "%zu %s\n", text_len + 1, hex);
-    ds_put_buffer(out, text, text_len);
-    ds_put_char(out, '\n');
-    free(text);
-    return out->length - start;
+    size_t n = format_text(text.string, text.length, out);
+    ds_destroy(&text);
+    return n;
 }
 
 /* ---- Small I/O helpers. ---- */
@@ -669,22 +701,51 @@ skip_rest(struct dblog *log)
 
 /* ---- Writing. ---- */
 
-int
-dblog_write(struct dblog *log, const json_t *record)
+static int append_record(struct dblog *, size_t size);
+
+/* Checks that LOG can be appended to, after reading what is left of it. */
+static int
+write_check(struct dblog *log)
 {
     if (log->mode == DBLOG_READ_ONLY) {
         return EBADF;
     } else if (log->error) {
         return log->error;
-    } else if (!json_is_object(record)) {
+    }
+    return skip_rest(log);
+}
+
+int
+dblog_write(struct dblog *log, const json_t *record)
+{
+    if (log->mode != DBLOG_READ_ONLY && !log->error
+        && !json_is_object(record)) {
         return EINVAL;
     }
-    int error = skip_rest(log);
+    int error = write_check(log);
     if (error) {
         return error;
     }
+    return append_record(log, dblog_format_record(record, &log->pending));
+}
 
-    size_t size = dblog_format_record(record, &log->pending);
+int
+dblog_write_text(struct dblog *log, const char *text, size_t size)
+{
+    int error = write_check(log);
+    if (error) {
+        return error;
+    } else if (!size || text[0] != '{' || text[size - 1] != '}') {
+        return EINVAL;
+    }
+    return append_record(log, format_text(text, size, &log->pending));
+}
+
+/* Accounts for a record of SIZE bytes just appended to the pending buffer
+ * (0: it could not be formatted). */
+static int
+append_record(struct dblog *log, size_t size)
+{
     if (!size) {
         return EINVAL;
     }

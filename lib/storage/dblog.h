@@ -87,6 +87,11 @@ const char *dblog_get_tail_error(const struct dblog *);
  * one.  Returns 0, EINVAL if RECORD is not an object, EBADF for a read-only
  * log, or a sticky error from an earlier failure. */
 int dblog_write(struct dblog *, const json_t *record);
+/* As dblog_write() for a record already serialized: the SIZE bytes at TEXT
+ * must be one compact JSON object (as jsonrpc_text_put() writes it); they
+ * are framed, not parsed.  Returns 0, EINVAL if TEXT is empty or does not
+ * look like an object, EBADF, or a sticky error. */
+int dblog_write_text(struct dblog *, const char *text, size_t size);
 
 /* True if dblog_write() has buffered records that are not yet committed. */
 bool dblog_has_pending(const struct dblog *);

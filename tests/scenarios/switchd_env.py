@@ -234,3 +234,76 @@ def env():
     if problems:
         pytest.fail("daemon problems (logs kept in %s):\n%s"
                     % (kept, "\n".join(problems)))
+
+
+# ---- scapy frame injection (shared by the switchd scenario tests) -------
+
+PY = "/usr/bin/python3"
+
+SNIFF = """
+import sys
+from scapy.all import sniff, Dot1Q, Dot1AD, conf
+conf.verb = 0
+iface, secs, mark = sys.argv[1], float(sys.argv[2]), sys.argv[3].encode()
+def show(p):
+    if mark not in bytes(p):
+        return
+    tags = []
+    t = p.type
+    q = p.payload
+    while t in (0x8100, 0x88a8):
+        tags.append("%04x:%d" % (t, q.vlan))
+        t = q.type
+        q = q.payload
+    print(",".join(tags) or "untagged", flush=True)
+print("ready", flush=True)
+sniff(iface=iface, timeout=secs, prn=show, store=False)
+"""
+
+SEND = """
+import sys
+from scapy.all import Ether, Dot1Q, Dot1AD, IP, UDP, Raw, sendp, conf
+conf.verb = 0
+iface, mark, src, spec, dst = sys.argv[1:6]
+p = Ether(dst=dst, src=src)
+for tag in filter(None, spec.split(",")):
+    tpid, vid = tag.split(":")
+    p = p / (Dot1AD(vlan=int(vid)) if tpid == "88a8" else Dot1Q(vlan=int(vid)))
+p = p / IP(src="198.51.100.1", dst="198.51.100.255") / UDP(dport=9) / Raw(mark)
+sendp(p, iface=iface)
+"""
+
+
+def build_bridge(env, ports):
+    """PORTS: name -> list of ovs-vsctl Port column settings."""
+    br = env.ns("br")
+    env.vsctl("add-br", br)
+    for name, settings in ports.items():
+        env.add_ns(name)
+        hif = env.host_if(name)
+        extra = ["--", "set", "port", hif] + settings if settings else []
+        env.vsctl("add-port", br, hif, *extra)
+    return br
+
+
+def inject(env, src, spec, names, n=0, dst="ff:ff:ff:ff:ff:ff", src_mac=None):
+    """Send one frame tagged per SPEC ('8100:10,...' or '') into SRC and
+    return {name: [tag description per received copy]} for NAMES."""
+    mark = "%s-m%d-%s" % (env.pfx, n, spec.replace(":", "_"))
+    procs = {}
+    for name in names:
+        procs[name] = subprocess.Popen(
+            ["ip", "netns", "exec", env.ns(name), PY, "-c", SNIFF,
+             env.ns_if(name), "2.5", mark],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for p in procs.values():
+        assert p.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    src_mac = src_mac or "02:00:00:%02x:%02x:%02x" % (n & 0xff, ord(src[0]), 1)
+    nsrun(env.ns(src), PY, "-c", SEND, env.ns_if(src), mark, src_mac, spec,
+          dst)
+    out = {}
+    for name, p in procs.items():
+        text, _ = p.communicate(timeout=15)
+        out[name] = [l for l in text.split() if l]
+    return out

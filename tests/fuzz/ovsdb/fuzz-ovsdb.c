@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ds.h"
 #include "ovsdb-error.h"
 #include "ovsdb-file.h"
 #include "ovsdb-schema.h"
@@ -99,6 +100,15 @@ run_once(struct ovsdb *db, struct ovsdb *mirror, const json_t *ops,
     }
     if (txn) {
         json_t *record = ovsdb_txn_to_file_json(txn, 1);
+        /* The log's direct text must be the record's exact text. */
+        struct ds text = DS_EMPTY_INITIALIZER;
+        int n = ovsdb_txn_to_file_text(txn, 1, &text);
+        char *want = record ? json_dumps(record, JSON_COMPACT) : NULL;
+        if (n >= 0 && (!record != !n || (want && strcmp(want, ds_cstr(&text))))) {
+            abort();
+        }
+        free(want);
+        ds_destroy(&text);
         ovsdb_txn_commit(txn);
         ovsdb_txn_destroy(txn);
         if (record) {

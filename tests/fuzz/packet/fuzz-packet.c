@@ -15,6 +15,7 @@
 #define N_PORTS 6
 
 static struct fwd_port ports[N_PORTS];
+static struct vlan_port vlans[N_PORTS];
 static int32_t index_of[N_PORTS + 1];
 static struct fwd_bridge br;
 static struct fdb *fdb;
@@ -37,9 +38,10 @@ init(void)
     };
     index_of[0] = -1;
     for (int i = 0; i < N_PORTS; i++) {
-        if (vlan_port_configure(&ports[i].vlan, &cfgs[i])) {
+        if (vlan_port_configure(&vlans[i], &cfgs[i])) {
             abort();
         }
+        ports[i].vlan = &vlans[i];
         ports[i].port_no = (uint32_t) i + 1;
         index_of[i + 1] = i;
     }
@@ -47,6 +49,7 @@ init(void)
     br.ports = ports;
     br.index_of = index_of;
     br.n_index = N_PORTS + 1;
+    br.local_index = -1;
     vlan_bitmap_set(&br.flood_vlans, 20, true);
     fdb = fdb_create(16, 15);
 }

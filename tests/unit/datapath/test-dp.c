@@ -196,6 +196,76 @@ test_patch_and_errors(void **state)
     dp_destroy(dp);
 }
 
+/* Requested port numbers (ofport_request), the trace view and the
+ * counters coverage/show reads, over the same synchronous datapath. */
+static void
+test_port_numbers_trace_counters(void **state)
+{
+    (void) state;
+    struct dp *dp = make_dp();
+    struct dp_port_config cfg = { .type = "dummy", .port_no = 9 };
+    uint32_t no = 0;
+    assert_int_equal(dp_add_port(dp, "br0", "r9", &cfg, &no), 0);
+    assert_int_equal(no, 9);
+    assert_int_equal(dp_add_port(dp, "br0", "x9", &cfg, &no), EBUSY);
+    assert_null(dp_find_port(dp, "x9"));
+    cfg.port_no = 3;                            /* t3 holds it */
+    assert_int_equal(dp_add_port(dp, "br0", "x3", &cfg, &no), EBUSY);
+    cfg.port_no = DP_MAX_PORT_NO + 1;
+    assert_int_equal(dp_add_port(dp, "br0", "xx", &cfg, &no), EINVAL);
+    cfg.port_no = 0;                            /* any: smallest free */
+    assert_int_equal(dp_add_port(dp, "br0", "a5", &cfg, &no), 0);
+    assert_int_equal(no, 5);
+    assert_int_equal(dp_del_port(dp, "r9"), 0);
+    cfg.port_no = 9;
+    assert_int_equal(dp_add_port(dp, "br0", "r9", &cfg, &no), 0);
+    assert_int_equal(no, 9);
+
+    /* Trace a broadcast from a1 (access 10): flood; a2 untagged, t3
+     * tagged 10, a4 (VLAN 20) not carried.  Nothing is learned. */
+    uint8_t f[128];
+    size_t n = frame(f, 0xff, 0xA, -1);
+    memset(f, 0xff, 6);
+    struct dp_trace_result r;
+    assert_int_equal(dp_trace(dp, "br0", "a1", f, n, &r), 0);
+    assert_int_equal(r.in_port_no, 1);
+    assert_int_equal(r.dec.out, FWD_OUT_FLOOD);
+    assert_int_equal(r.trace.lookup, FWD_LOOKUP_MULTICAST);
+    assert_int_equal(r.n_outs, 5);              /* a2 t3 a4 a5 r9 */
+    assert_string_equal(r.outs[0].name, "a2");
+    assert_true(r.outs[0].carried);
+    assert_int_equal(r.outs[0].frame.n_tags, 0);
+    assert_string_equal(r.outs[1].name, "t3");
+    assert_int_equal(r.outs[1].frame.n_tags, 1);
+    assert_int_equal(r.outs[1].frame.tags[0].tci, 10);
+    assert_string_equal(r.outs[2].name, "a4");
+    assert_false(r.outs[2].carried);
+    dp_trace_result_destroy(&r);
+    assert_int_equal(dp_trace(dp, "br0", "3", f, n, &r), 0);
+    assert_string_equal(r.in_name, "t3");
+    dp_trace_result_destroy(&r);
+    assert_int_equal(dp_trace(dp, "br0", "nope", f, n, &r), ENODEV);
+    dp_trace_result_destroy(&r);
+    assert_int_equal(dp_trace(dp, "brX", "a1", f, n, &r), ENOENT);
+    dp_trace_result_destroy(&r);
+
+    struct dp_counters c;
+    dp_get_counters(dp, &c);
+    assert_int_equal(c.n_flood + c.n_learned, 0);
+    inject(dp, "a1", f, n);
+    n = frame(f, 0xB, 0xA, 20);                 /* tagged on access */
+    inject(dp, "a1", f, n);
+    dp_poll_once(dp, 0);
+    dp_get_counters(dp, &c);
+    assert_int_equal(c.n_flood, 1);
+    assert_int_equal(c.n_learned, 1);
+    assert_int_equal(c.n_vlan_drops[VLAN_DROP_TAGGED_ON_ACCESS], 1);
+    assert_int_equal(dp_del_bridge(dp, "br0"), 0);
+    dp_get_counters(dp, &c);                    /* kept after deletion */
+    assert_int_equal(c.n_flood, 1);
+    dp_destroy(dp);
+}
+
 static size_t
 wait_pop(struct dp *dp, const char *port, uint8_t *buf)
 {
@@ -250,6 +320,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sync_forwarding),
         cmocka_unit_test(test_patch_and_errors),
+        cmocka_unit_test(test_port_numbers_trace_counters),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 /* Bridge: index 0 = port 1 access 10, 1 = port 2 access 10,
  * 2 = port 3 trunk (all), 3 = port 4 access 20. */
 static struct fwd_port ports[4];
+static struct vlan_port vlans[4];
 static int32_t index_of[5] = { -1, 0, 1, 2, 3 };
 static struct fwd_bridge br;
 
@@ -20,13 +21,15 @@ setup(void **state)
     (void) state;
     struct vlan_port_config acc10 = { .tag = 10 }, acc20 = { .tag = 20 };
     struct vlan_port_config trunk = { .tag = -1 };
-    vlan_port_configure(&ports[0].vlan, &acc10);
-    vlan_port_configure(&ports[1].vlan, &acc10);
-    vlan_port_configure(&ports[2].vlan, &trunk);
-    vlan_port_configure(&ports[3].vlan, &acc20);
+    vlan_port_configure(&vlans[0], &acc10);
+    vlan_port_configure(&vlans[1], &acc10);
+    vlan_port_configure(&vlans[2], &trunk);
+    vlan_port_configure(&vlans[3], &acc20);
     for (int i = 0; i < 4; i++) {
         ports[i].port_no = (uint32_t) i + 1;
+        ports[i].vlan = &vlans[i];
     }
+    br.local_index = -1;
     br.n_ports = 4;
     br.ports = ports;
     br.index_of = index_of;
@@ -180,6 +183,60 @@ test_flood_vlans_and_multicast(void **state)
     fdb_destroy(fdb);
 }
 
+/* fwd_trace() reports each step and agrees with fwd_decide(), but leaves
+ * the table alone. */
+static void
+test_trace(void **state)
+{
+    (void) state;
+    struct fdb *fdb = fdb_create(100, 300);
+    uint8_t b[80];
+    struct dp_packet p;
+    struct fwd_decision d, dt;
+    struct fwd_trace t;
+    struct fwd_stats st;
+    memset(&st, 0, sizeof st);
+
+    frame(b, &p, 0xB, 0xA, -1);                 /* A -> B on port 1 */
+    fwd_trace(&br, 0, fdb, &p, &dt, &t);
+    assert_int_equal(t.parse, PACKET_OK);
+    assert_int_equal(t.vlan_drop, VLAN_ACCEPT);
+    assert_int_equal(t.learn, FWD_LEARN_NEW);
+    assert_int_equal(t.lookup, FWD_LOOKUP_MISS);
+    assert_int_equal(dt.out, FWD_OUT_FLOOD);
+    assert_int_equal(fdb_count(fdb), 0);        /* Nothing learned. */
+    fwd_decide(&br, 0, fdb, 0, &p, 1, &d, &st);
+    assert_int_equal(d.out, dt.out);
+    assert_int_equal(fdb_count(fdb), 1);
+    fwd_trace(&br, 0, fdb, &p, &dt, &t);
+    assert_int_equal(t.learn, FWD_LEARN_REFRESH);
+
+    /* B -> A from the trunk tagged 10: hit on port 1, A would not move. */
+    frame(b, &p, 0xA, 0xB, 10);
+    fwd_trace(&br, 2, fdb, &p, &dt, &t);
+    assert_int_equal(t.lookup, FWD_LOOKUP_HIT);
+    assert_int_equal(t.lookup_port, 1);
+    assert_int_equal(dt.out, 0);
+    assert_int_equal(t.info.n_tags, 1);
+
+    /* A seen on the trunk: a move from port 1. */
+    frame(b, &p, 0xB, 0xA, 10);
+    fwd_trace(&br, 2, fdb, &p, &dt, &t);
+    assert_int_equal(t.learn, FWD_LEARN_MOVE);
+    assert_int_equal(t.learn_old_port, 1);
+
+    /* Drops carry their reason. */
+    frame(b, &p, 0xB, 0xA, 20);
+    fwd_trace(&br, 0, fdb, &p, &dt, &t);
+    assert_int_equal(t.vlan_drop, VLAN_DROP_TAGGED_ON_ACCESS);
+    assert_int_equal(dt.out, FWD_OUT_DROP);
+    p.size = 13;
+    fwd_trace(&br, 0, fdb, &p, &dt, &t);
+    assert_int_equal(t.parse, PACKET_ERR_RUNT);
+    assert_int_equal(fdb_count(fdb), 1);
+    fdb_destroy(fdb);
+}
+
 int
 main(void)
 {
@@ -187,6 +244,7 @@ main(void)
         cmocka_unit_test(test_flood_then_unicast),
         cmocka_unit_test(test_drops_and_hairpin),
         cmocka_unit_test(test_flood_vlans_and_multicast),
+        cmocka_unit_test(test_trace),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -197,6 +197,37 @@ test_qinq_tpid(void **state)
     assert_int_equal(push.tci, (5 << 13) | 20);
 }
 
+/* vlan-limit 1 (ovs-vswitchd's default): the inner tag of a double-tagged
+ * frame is payload, so the frame is VLAN 10 with no customer VLAN and an
+ * access port in VLAN 10 emits it (with the inner tag still inside). */
+static void
+test_vlan_limit(void **state)
+{
+    (void) state;
+    struct packet_info info = frame_info(F_DOUBLE_10_7);
+    struct vlan_cls cls;
+    struct packet_tag push;
+    vlan_apply_limit(&info, 0);
+    assert_int_equal(info.n_tags, 2);
+    vlan_apply_limit(&info, 2);
+    assert_int_equal(info.n_tags, 2);
+    vlan_apply_limit(&info, 1);
+    assert_int_equal(info.n_tags, 1);
+    assert_int_equal(info.eth_type, PACKET_TPID_8021Q);
+    assert_int_equal(info.l2_size, 18);
+    assert_int_equal(vlan_input(&ports[P_TRUNK_10_20], &info, &cls),
+                     VLAN_ACCEPT);
+    assert_int_equal(cls.vlan, 10);
+    assert_int_equal(cls.cvlan, 0);
+    assert_int_equal(cls.n_strip, 1);
+    assert_int_equal(vlan_output(&ports[P_ACCESS_10], &cls, &push), UN);
+
+    info = frame_info(F_DOUBLE_10_7);
+    assert_int_equal(vlan_input(&ports[P_TRUNK_10_20], &info, &cls),
+                     VLAN_ACCEPT);
+    assert_int_equal(vlan_output(&ports[P_ACCESS_10], &cls, &push), EX);
+}
+
 static void
 test_configure(void **state)
 {
@@ -254,6 +285,7 @@ main(void)
         cmocka_unit_test(test_input_matrix),
         cmocka_unit_test(test_output_matrix),
         cmocka_unit_test(test_qinq_tpid),
+        cmocka_unit_test(test_vlan_limit),
         cmocka_unit_test(test_configure),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

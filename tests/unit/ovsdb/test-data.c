@@ -1,6 +1,7 @@
 #include "ovsdb-test-util.h"
 
 #include <limits.h>
+#include <stdio.h>
 
 #include "ds.h"
 #include "ovsdb-data.h"
@@ -499,6 +500,147 @@ test_large_sets(void **state)
     ovsdb_type_destroy(&t);
 }
 
+/* A: N sorted random uuids. */
+static void
+random_sorted_set(struct ovsdb_datum *a, const struct ovsdb_type *t,
+                  unsigned int n)
+{
+    ovsdb_datum_init_empty(a);
+    a->keys = xmalloc(n * sizeof *a->keys);
+    for (unsigned int i = 0; i < n; i++) {
+        uuid_generate(&a->keys[i].uuid);
+    }
+    a->n = n;
+    expect_ok(ovsdb_datum_sort(a, t));
+}
+
+static void
+assert_strictly_sorted(const struct ovsdb_datum *a)
+{
+    for (unsigned int i = 1; i < a->n; i++) {
+        assert_true(ovsdb_atom_compare_3way(&a->keys[i - 1], &a->keys[i],
+                                            OVSDB_TYPE_UUID) < 0);
+    }
+}
+
+static void
+test_big_set_fast_paths(void **state)
+{
+    (void) state;
+    /* What a client rewriting Bridge.ports sends: the set it read, in our
+     * order, plus new members at the end. */
+    enum { N = 2000 };
+    struct ovsdb_type t = make_type("{\"key\":\"uuid\",\"min\":0,"
+                                    "\"max\":\"unlimited\"}");
+    struct ovsdb_datum a, b;
+    random_sorted_set(&a, &t, N);
+
+    /* Sorted prefix + unsorted tail: sorted and merged. */
+    ovsdb_datum_clone(&b, &a, &t);
+    b.keys = xrealloc(b.keys, (N + 3) * sizeof *b.keys);
+    for (unsigned int i = 0; i < 3; i++) {
+        uuid_generate(&b.keys[N + i].uuid);
+    }
+    b.n = N + 3;
+    expect_ok(ovsdb_datum_sort(&b, &t));
+    assert_int_equal(b.n, N + 3);
+    assert_strictly_sorted(&b);
+    assert_true(ovsdb_datum_includes_all(&a, &b, &t));
+    assert_false(ovsdb_datum_equals(&a, &b, &t));
+
+    /* A duplicate between the prefix and the tail is still found. */
+    b.keys = xrealloc(b.keys, (N + 4) * sizeof *b.keys);
+    b.keys[N + 3] = a.keys[N / 2];
+    b.n = N + 4;
+    expect_error(ovsdb_datum_sort(&b, &t), "ovsdb error",
+                 "set contains duplicate");
+    b.n = N + 3;
+
+    /* Equality of byte-equal big sets, and of sets differing at the end. */
+    struct ovsdb_datum c;
+    ovsdb_datum_clone(&c, &a, &t);
+    assert_true(ovsdb_datum_equals(&a, &c, &t));
+    assert_int_equal(ovsdb_datum_common_run(&a, 0, &c, 0, &t), N);
+    c.keys[N - 1].uuid.parts[3] ^= 1;
+    assert_false(ovsdb_datum_equals(&a, &c, &t));
+    assert_int_equal(ovsdb_datum_common_run(&a, 0, &c, 0, &t), N - 1);
+    assert_int_equal(ovsdb_datum_common_run(&a, 5, &c, 5, &t), N - 6);
+    ovsdb_datum_destroy(&c, &t);
+
+    /* A few members into a big set (mutate "insert"): in order, no
+     * duplicates, existing members kept once. */
+    struct ovsdb_datum few;
+    random_sorted_set(&few, &t, 3);
+    few.keys = xrealloc(few.keys, 4 * sizeof *few.keys);
+    few.keys[3] = a.keys[7];
+    few.n = 4;
+    expect_ok(ovsdb_datum_sort(&few, &t));
+    ovsdb_datum_union(&a, &few, &t);
+    assert_int_equal(a.n, N + 3);
+    assert_strictly_sorted(&a);
+    assert_true(ovsdb_datum_includes_all(&few, &a, &t));
+
+    ovsdb_datum_destroy(&few, &t);
+    ovsdb_datum_destroy(&a, &t);
+    ovsdb_datum_destroy(&b, &t);
+    ovsdb_type_destroy(&t);
+
+    /* Maps keep A's value for an existing key on the small-insert path. */
+    struct ovsdb_type mt = make_type("{\"key\":\"integer\",\"value\":\"string\","
+                                     "\"min\":0,\"max\":\"unlimited\"}");
+    struct ovsdb_datum m, add;
+    struct ds text = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&text, "[\"map\",[");
+    for (int i = 0; i < 100; i++) {
+        ds_put_format(&text, "%s[%d,\"v%d\"]", i ? "," : "", 2 * i, i);
+    }
+    ds_put_cstr(&text, "]]");
+    parse_datum(&m, &mt, ds_cstr(&text));
+    parse_datum(&add, &mt, "[\"map\",[[4,\"new\"],[5,\"five\"]]]");
+    ovsdb_datum_union(&m, &add, &mt);
+    assert_int_equal(m.n, 101);
+    union ovsdb_atom k = { .integer = 4 };
+    unsigned int idx = ovsdb_datum_find_key(&m, &k, OVSDB_TYPE_INTEGER);
+    assert_string_equal(m.values[idx].string, "v2");
+    k.integer = 5;
+    idx = ovsdb_datum_find_key(&m, &k, OVSDB_TYPE_INTEGER);
+    assert_string_equal(m.values[idx].string, "five");
+    ds_destroy(&text);
+    ovsdb_datum_destroy(&m, &mt);
+    ovsdb_datum_destroy(&add, &mt);
+    ovsdb_type_destroy(&mt);
+}
+
+static void
+test_uuid_text(void **state)
+{
+    (void) state;
+    for (int i = 0; i < 1000; i++) {
+        struct uuid u, back;
+        uuid_generate(&u);
+        if (i == 0) {
+            memset(&u, 0, sizeof u);
+        } else if (i == 1) {
+            memset(&u, 0xff, sizeof u);
+        }
+        char buf[UUID_LEN + 1], want[UUID_LEN + 1];
+        uuid_to_string(&u, buf);
+        snprintf(want, sizeof want, "%08x-%04x-%04x-%04x-%04x%08x",
+                 u.parts[0], u.parts[1] >> 16, u.parts[1] & 0xffff,
+                 u.parts[2] >> 16, u.parts[2] & 0xffff, u.parts[3]);
+        assert_string_equal(buf, want);
+        assert_true(uuid_from_string(&back, buf));
+        assert_true(uuid_equals(&u, &back));
+    }
+    struct uuid u;
+    assert_true(uuid_from_string(&u, "0123ABCD-4567-89ab-CDEF-0123456789aB"));
+    assert_false(uuid_from_string(&u, "0123abcd-4567-89ab-cdef-0123456789a"));
+    assert_false(uuid_from_string(&u, "0123abcd-4567-89ab-cdef-0123456789abc"));
+    assert_false(uuid_from_string(&u, "0123abcd_4567-89ab-cdef-0123456789ab"));
+    assert_false(uuid_from_string(&u, "0123abcg-4567-89ab-cdef-0123456789ab"));
+    assert_false(uuid_from_string(&u, ""));
+}
+
 static void
 test_symbols(void **state)
 {
@@ -598,6 +740,8 @@ main(void)
         cmocka_unit_test(test_set_algebra),
         cmocka_unit_test(test_map_algebra),
         cmocka_unit_test(test_large_sets),
+        cmocka_unit_test(test_big_set_fast_paths),
+        cmocka_unit_test(test_uuid_text),
         cmocka_unit_test(test_symbols),
         cmocka_unit_test(test_to_string),
     };

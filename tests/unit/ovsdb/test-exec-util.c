@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ds.h"
 #include "ovsdb-error.h"
 #include "ovsdb-file.h"
 #include "ovsdb-schema.h"
@@ -106,6 +107,27 @@ default_has_lock(const char *name, void *aux)
     return aux && !strcmp(name, aux);
 }
 
+/* The log writes records straight to text; it must be exactly the text of
+ * the JSON record, as the serializer would write it. */
+static void
+assert_file_text_matches_json(const struct ovsdb_txn *txn)
+{
+    json_t *record = ovsdb_txn_to_file_json(txn, 12345);
+    struct ds text = DS_EMPTY_INITIALIZER;
+    int n = ovsdb_txn_to_file_text(txn, 12345, &text);
+    if (!record) {
+        assert_int_equal(n, 0);
+        assert_int_equal(text.length, 0);
+    } else {
+        assert_true(n > 0);
+        char *want = json_dumps(record, JSON_COMPACT);
+        assert_string_equal(ds_cstr(&text), want);
+        free(want);
+    }
+    json_decref(record);
+    ds_destroy(&text);
+}
+
 json_t *
 test_exec(struct ovsdb *db, const char *ops_json,
           const struct ovsdb_exec_ctx *ctx, json_t **recordp)
@@ -125,6 +147,9 @@ test_exec(struct ovsdb *db, const char *ops_json,
     assert_non_null(result);
     if (recordp) {
         *recordp = txn ? ovsdb_txn_to_file_json(txn, 12345) : NULL;
+    }
+    if (txn) {
+        assert_file_text_matches_json(txn);
     }
     if (txn) {
         ovsdb_txn_commit(txn);

@@ -201,6 +201,34 @@ test_format_matches_ovsdb_server(void **state)
     dblog_close(log);
 }
 
+/* dblog_write_text() frames pre-serialized text exactly as dblog_write()
+ * frames the same record. */
+static void
+test_write_text_matches_write(void **state)
+{
+    struct fixture *f = *state;
+    static const char text[] = "{\"_date\":1795222756964,\"Open_vSwitch\":"
+        "{\"4858c052-50c8-4faf-b800-8883aca0b35f\":{}},\"_is_diff\":true}";
+    json_t *r = json_loads(text, 0, NULL);
+    assert_non_null(r);
+
+    struct dblog *log;
+    assert_int_equal(dblog_open(f->path, DBLOG_CREATE_EXCL, &log, NULL), 0);
+    assert_int_equal(dblog_write(log, r), 0);
+    assert_int_equal(dblog_write_text(log, text, strlen(text)), 0);
+    assert_int_equal(dblog_write_text(log, "", 0), EINVAL);
+    assert_int_equal(dblog_write_text(log, "[1]", 3), EINVAL);
+    assert_int_equal(dblog_commit(log), 0);
+    dblog_close(log);
+
+    size_t size;
+    char *data = slurp(f->path, &size);
+    assert_int_equal(size % 2, 0);
+    assert_memory_equal(data, data + size / 2, size / 2);
+    free(data);
+    json_decref(r);
+}
+
 static void
 test_round_trip_and_stats(void **state)
 {
@@ -822,6 +850,7 @@ main(void)
 #define T(NAME) cmocka_unit_test_setup_teardown(NAME, setup, teardown)
         T(test_format_matches_ovsdb_server),
         T(test_round_trip_and_stats),
+        T(test_write_text_matches_write),
         T(test_write_before_reading_appends_at_end),
         T(test_mode_errors),
         T(test_torn_tail_every_byte),
