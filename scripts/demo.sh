@@ -1,20 +1,26 @@
 #!/bin/sh
 # Lanyard demo: start lanyard-dbd on a private socket, build the topology of
-# the KVM/libvirt article (docs seed 000) with the real ovs-vsctl, show the
-# result; then start lanyard-switchd and pass real traffic between two
-# network namespaces ("VMs") on VLAN 120 through it; then stop everything
-# and remove what the demo created.
+# the KVM/libvirt article (docs seed 000) with lanyard-vsctl, show that
+# Open vSwitch's own ovs-vsctl sees the same thing; then start
+# lanyard-switchd and pass real traffic between two network namespaces
+# ("VMs") on VLAN 120 through it, explain a frame with ofproto/trace, reach
+# a third "VM" behind the Linux kernel's own VXLAN device over a tunnel;
+# then stop everything and remove what the demo created.
 #
 #   sh scripts/demo.sh BUILD_DIR        (what `make demo` runs)
 set -eu
 
 BUILD=${1:-${LANYARD_BUILD:-build}}
 DBD="$BUILD/dbd/lanyard-dbd"
+VSCTL="$BUILD/tools/vsctl/lanyard-vsctl"
+APPCTL="$BUILD/tools/appctl/lanyard-appctl"
 
-if [ ! -x "$DBD" ]; then
-    echo "demo: $DBD not found; build it first with 'make build'" >&2
-    exit 1
-fi
+for b in "$DBD" "$VSCTL" "$APPCTL"; do
+    if [ ! -x "$b" ]; then
+        echo "demo: $b not found; build it first with 'make build'" >&2
+        exit 1
+    fi
+done
 if ! command -v ovs-vsctl >/dev/null 2>&1; then
     echo "demo: ovs-vsctl not installed (run 'make deps')" >&2
     exit 1
@@ -32,7 +38,7 @@ cleanup() {
         sleep 0.3
         kill -9 "$SWPID" 2>/dev/null || true
     fi
-    for n in a b; do
+    for n in a b r; do
         ip netns del "${NS}$n" 2>/dev/null || true
         ip link del "${NS}${n}0" 2>/dev/null || true
     done
@@ -69,15 +75,19 @@ until [ -S "$SOCK" ] && ovs-vsctl --db=unix:"$SOCK" --timeout=2 --no-wait \
 done
 
 vsctl() {
-    echo "\$ ovs-vsctl $*"
-    ovs-vsctl --db=unix:"$SOCK" --timeout=10 --no-wait "$@"
+    echo "\$ lanyard-vsctl $*"
+    "$VSCTL" --db=unix:"$SOCK" --timeout=10 --no-wait "$@"
 }
 say() {
     printf '\n# %s\n' "$*"
 }
+# A second comment line, without the blank line before it.
+say_more() {
+    printf '# %s\n' "$*"
+}
 
 say "lanyard-dbd (pid $PID) serves the Open_vSwitch database on $SOCK;"
-say "everything below is the unmodified ovs-vsctl from Open vSwitch talking to it."
+say "lanyard-vsctl configures it, with ovs-vsctl's commands, output and errors."
 
 say "The switch: one bridge, as in the article."
 vsctl add-br ovsbr0
@@ -102,6 +112,12 @@ vsctl -- --may-exist add-port brlv140 vme001c42c68006 \
 
 say "The whole configuration:"
 vsctl show
+
+say "Open vSwitch's own ovs-vsctl reads the same database and prints the same:"
+echo "\$ ovs-vsctl show >a; lanyard-vsctl show >b; diff a b && echo identical"
+ovs-vsctl --db=unix:"$SOCK" --no-wait show >"$DIR/show.ovs"
+"$VSCTL" --db=unix:"$SOCK" --no-wait show >"$DIR/show.lanyard"
+diff "$DIR/show.ovs" "$DIR/show.lanyard" && echo identical
 
 say "Bridges (sorted) and the ports of ovsbr0 (the VM port belongs to the fake bridge):"
 vsctl list-br
@@ -146,10 +162,10 @@ if [ -x "$SWD" ] && [ "$(id -u)" = 0 ]; then
     ip -n "${NS}a" addr add 198.51.100.1/24 dev eth0
     ip -n "${NS}b" addr add 198.51.100.2/24 dev eth0
 
-    say "Plug both VMs into ovsbr0 on VLAN 120; without --no-wait, ovs-vsctl"
-    say "returns only once lanyard-switchd has applied the change (cur_cfg)."
-    echo "\$ ovs-vsctl add-port ovsbr0 ${NS}a0 tag=120 -- add-port ovsbr0 ${NS}b0 tag=120"
-    ovs-vsctl --db=unix:"$SOCK" --timeout=10 add-port ovsbr0 "${NS}a0" tag=120 \
+    say "Plug both VMs into ovsbr0 on VLAN 120; without --no-wait, lanyard-vsctl"
+    say_more "returns only once lanyard-switchd has applied the change (cur_cfg)."
+    echo "\$ lanyard-vsctl add-port ovsbr0 ${NS}a0 tag=120 -- add-port ovsbr0 ${NS}b0 tag=120"
+    "$VSCTL" --db=unix:"$SOCK" --timeout=10 add-port ovsbr0 "${NS}a0" tag=120 \
         -- add-port ovsbr0 "${NS}b0" tag=120
 
     say "VM a pings VM b through the switch:"
@@ -158,14 +174,42 @@ if [ -x "$SWD" ] && [ "$(id -u)" = 0 ]; then
     say "The switch learned both MACs on VLAN 120 (ovs-appctl fdb/show):"
     ovs-appctl -t "$DIR/switchd.ctl" fdb/show ovsbr0
 
+    say "Why does a frame from VM a to VM b go where it goes? (ofproto/trace)"
+    AMAC=$(ip -n "${NS}a" -br link show eth0 | awk '{print $3}')
+    BMAC=$(ip -n "${NS}b" -br link show eth0 | awk '{print $3}')
+    echo "\$ lanyard-appctl ofproto/trace ovsbr0 in_port=${NS}a0,dl_src=$AMAC,dl_dst=$BMAC"
+    "$APPCTL" -t "$DIR/switchd.ctl" ofproto/trace ovsbr0 \
+        "in_port=${NS}a0,dl_src=$AMAC,dl_dst=$BMAC"
+
     say "The switch writes status back: ofport and the kernel MAC of each port."
     vsctl --columns=name,ofport,mac_in_use,link_state list Interface "${NS}a0"
 
     say "The uplink ens3f4 does not exist on this machine; only it is affected:"
     vsctl get Interface ens3f4 error
 
+    say "A VXLAN tunnel to another host: here a namespace whose Linux kernel"
+    say_more "vxlan device (VNI 42) is the far VTEP, reached over a veth underlay."
+    ip netns add "${NS}r"
+    ip link add "${NS}r0" type veth peer name eth0 netns "${NS}r"
+    ip addr add 198.18.42.1/24 dev "${NS}r0"
+    ip link set "${NS}r0" up
+    ip -n "${NS}r" addr add 198.18.42.2/24 dev eth0
+    ip -n "${NS}r" link set eth0 up
+    ip -n "${NS}r" link add vx42 type vxlan id 42 dstport 4789 \
+        remote 198.18.42.1 local 198.18.42.2
+    ip -n "${NS}r" addr add 198.51.100.3/24 dev vx42
+    ip -n "${NS}r" link set vx42 up
+    echo "\$ lanyard-vsctl add-port ovsbr0 vx0 tag=120 -- set Interface vx0 type=vxlan options:remote_ip=198.18.42.2 options:key=42"
+    "$VSCTL" --db=unix:"$SOCK" --timeout=10 add-port ovsbr0 vx0 tag=120 \
+        -- set Interface vx0 type=vxlan options:remote_ip=198.18.42.2 \
+        options:key=42
+    say "VM a reaches the remote VM across the tunnel:"
+    ip netns exec "${NS}a" ping -c 3 -i 0.2 -W 1 198.51.100.3
+    say "The remote MAC is learned against the tunnel port:"
+    "$APPCTL" -t "$DIR/switchd.ctl" fdb/show ovsbr0
+
     say "Move VM b to VLAN 130: the VMs are isolated (ping must fail)."
-    ovs-vsctl --db=unix:"$SOCK" --timeout=10 set port "${NS}b0" tag=130
+    "$VSCTL" --db=unix:"$SOCK" --timeout=10 set port "${NS}b0" tag=130
     if ip netns exec "${NS}a" ping -c 2 -i 0.2 -W 1 198.51.100.2 >/dev/null; then
         echo "demo: VLAN isolation failed" >&2
         exit 1
