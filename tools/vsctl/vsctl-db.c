@@ -990,6 +990,23 @@ vsctl_db_find_row_by_string(struct vsctl_db *db, struct vsctl_table *t,
     return row;
 }
 
+/* The cached rows of T that are not deleted, sorted by UUID, as a malloc'd
+ * array of *N rows. */
+static struct vsctl_row **
+live_rows_sorted(struct vsctl_table *t, size_t *n)
+{
+    struct vsctl_row **out = xcalloc(hmap_count(&t->rows) + 1, sizeof *out);
+    struct vsctl_row *row;
+    *n = 0;
+    HMAP_FOR_EACH (row, node, &t->rows) {
+        if (!row->deleted) {
+            out[(*n)++] = row;
+        }
+    }
+    qsort(out, *n, sizeof *out, compare_rows);
+    return out;
+}
+
 struct vsctl_row **
 vsctl_db_all_rows(struct vsctl_db *db, struct vsctl_table *t, size_t *n)
 {
@@ -1010,16 +1027,7 @@ vsctl_db_all_rows(struct vsctl_db *db, struct vsctl_table *t, size_t *n)
         json_decref(rows);
         t->all_fetched = true;
     }
-    struct vsctl_row **out = xcalloc(hmap_count(&t->rows) + 1, sizeof *out);
-    struct vsctl_row *row;
-    *n = 0;
-    HMAP_FOR_EACH (row, node, &t->rows) {
-        if (!row->deleted) {
-            out[(*n)++] = row;
-        }
-    }
-    qsort(out, *n, sizeof *out, compare_rows);
-    return out;
+    return live_rows_sorted(t, n);
 }
 
 struct vsctl_row **
@@ -1036,16 +1044,7 @@ vsctl_db_load_columns(struct vsctl_db *db, struct vsctl_table *t,
         merge_rows(t, rows, NULL, NULL);
         json_decref(rows);
     }
-    struct vsctl_row **out = xcalloc(hmap_count(&t->rows) + 1, sizeof *out);
-    struct vsctl_row *row;
-    *n = 0;
-    HMAP_FOR_EACH (row, node, &t->rows) {
-        if (!row->deleted) {
-            out[(*n)++] = row;
-        }
-    }
-    qsort(out, *n, sizeof *out, compare_rows);
-    return out;
+    return live_rows_sorted(t, n);
 }
 
 /* Reads notifications until one arrives (queued ones first). */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "util.h"
 #include "vsctl-br.h"
 
@@ -797,21 +798,16 @@ cmd_list_zone_tp(struct vsctl_ctx *ctx)
  * here from Open vSwitch's string hash (a 32-bit Murmur3 variant) and its
  * hash table's bucket layout. */
 static uint32_t
-ovs_hash_rot(uint32_t x, int k)
-{
-    return (x << k) | (x >> (32 - k));
-}
-
-static uint32_t
 ovs_hash_add(uint32_t hash, uint32_t data)
 {
+    /* Unlike lib/core's hash_add(), OVS's skips zero words. */
     if (data) {
         data *= 0xcc9e2d51;
-        data = ovs_hash_rot(data, 15);
+        data = hash_rot(data, 15);
         data *= 0x1b873593;
         hash ^= data;
     }
-    return ovs_hash_rot(hash, 13) * 5 + 0xe6546b64;
+    return hash_rot(hash, 13) * 5 + 0xe6546b64;
 }
 
 static uint32_t
@@ -834,13 +830,7 @@ ovs_hash_string(const char *s)
         }
         hash = ovs_hash_add(hash, word);
     }
-    hash ^= (uint32_t) n;
-    hash ^= hash >> 16;
-    hash *= 0x85ebca6b;
-    hash ^= hash >> 13;
-    hash *= 0xc2b2ae35;
-    hash ^= hash >> 16;
-    return hash;
+    return hash_finish(hash, (uint32_t) n);
 }
 
 /* Bucket mask of Open vSwitch's hmap after growing to hold N entries. */
