@@ -41,7 +41,7 @@ check-asan: build-asan
 
 # Python suites: OVSDB interop with real OVS peers, vsctl differential tests,
 # namespace scenarios.  Run from Debian's python (see PYTHON above).
-PY_SUITES = $(wildcard tests/dbd tests/interop tests/vsctl tests/scenarios)
+PY_SUITES = $(wildcard tests/dbd tests/interop tests/vsctl tests/scenarios tests/integration)
 
 check-interop: build
 	LANYARD_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -p no:cacheprovider \

@@ -11,6 +11,7 @@ PKGS="
   openvswitch-switch openvswitch-common python3-openvswitch
   python3 python3-pytest python3-scapy
   iproute2 iputils-ping iperf3 tcpdump ethtool netsniff-ng procps psmisc
+  resource-agents
 "
 
 missing=""
