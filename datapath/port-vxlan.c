@@ -20,8 +20,10 @@
  * neighbour resolution and source address selection are the host's.
  * Frames with offload metadata (TSO super-frames, partial checksums) are
  * segmented and checksummed in software (gso.h) first, because nothing
- * below a UDP socket would do it for the inner frame; with UDP checksums on
- * the segments of one frame leave as a UDP GSO run.  On receive, runs of
+ * below a UDP socket would do it for the inner frame: only each segment's
+ * headers are written, its payload is gathered from the frame by I/O
+ * vector; with UDP checksums on the segments of one frame leave as UDP
+ * GSO runs.  On receive, runs of
  * in-order TCP segments are merged back into super-frames and inner
  * checksums a local sender left partial are repaired (gso.h).  A frame
  * that does

@@ -24,7 +24,8 @@
 static uint16_t udp_port;
 
 static struct dp_port *
-open_tunnel(const char *name, uint32_t in_key, uint32_t out_key, int *errorp)
+open_tunnel(const char *name, uint32_t in_key, uint32_t out_key, bool csum,
+            int *errorp)
 {
     struct vxlan_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -34,6 +35,7 @@ open_tunnel(const char *name, uint32_t in_key, uint32_t out_key, int *errorp)
     cfg.dst_port = udp_port;
     cfg.ttl = 64;
     cfg.df = true;
+    cfg.csum = csum;
     struct dp_port_options opts = { .vxlan = &cfg };
     struct dp_port *port = NULL;
     *errorp = dp_port_open("vxlan", name, &opts, &port);
@@ -94,11 +96,11 @@ test_demux_between_tunnels(void **state)
 {
     (void) state;
     int error;
-    struct dp_port *a = open_tunnel("a", 1, 2, &error);
+    struct dp_port *a = open_tunnel("a", 1, 2, false, &error);
     assert_int_equal(error, 0);
-    struct dp_port *b = open_tunnel("b", 2, 1, &error);
+    struct dp_port *b = open_tunnel("b", 2, 1, false, &error);
     assert_int_equal(error, 0);
-    struct dp_port *dup = open_tunnel("dup", 1, 5, &error);
+    struct dp_port *dup = open_tunnel("dup", 1, 5, false, &error);
     assert_null(dup);
     assert_int_equal(error, EADDRINUSE);
 
@@ -159,21 +161,13 @@ test_demux_between_tunnels(void **state)
     free(text);
 }
 
-/* A TSO super-frame sent into a tunnel arrives as MSS-sized frames with
- * correct checksums. */
-static void
-test_tx_segments_offloaded_frames(void **state)
+/* A TCPv4 TSO super-frame of PAYLOAD bytes (filled with bytes i * MUL),
+ * its checksum left partial as a sender offloading it would. */
+static size_t
+build_tso_frame(uint8_t *f, size_t payload, unsigned int mul,
+                struct virtio_net_hdr *vnet)
 {
-    (void) state;
-    int error;
-    struct dp_port *a = open_tunnel("a", 1, 2, &error);
-    struct dp_port *b = open_tunnel("b", 2, 1, &error);
-    assert_non_null(a);
-    assert_non_null(b);
-
-    static uint8_t f[14 + 40 + 4000];
-    size_t payload = 4000;
-    memset(f, 0, sizeof f);
+    memset(f, 0, 14 + 40);
     memset(f, 0x02, 12);
     f[12] = 0x08;
     uint8_t *ip = f + 14;
@@ -183,21 +177,59 @@ test_tx_segments_offloaded_frames(void **state)
     ip[8] = 64;
     ip[9] = 6;
     ip[12] = 10, ip[15] = 1, ip[16] = 10, ip[19] = 2;
-    ip[10] = 0, ip[11] = 0;
     uint16_t ipc = gso_csum_fold(gso_csum_add(0, ip, 20));
     ip[10] = (uint8_t) (ipc >> 8), ip[11] = (uint8_t) ipc;
     uint8_t *tcp = ip + 20;
     tcp[12] = 5 << 4;
     tcp[13] = 0x18;
+    for (size_t i = 0; i < payload; i++) {
+        tcp[20 + i] = (uint8_t) (i * mul);
+    }
     uint32_t ps = gso_csum_add(0, ip + 12, 8) + 6 + (uint32_t) (20 + payload);
     uint16_t partial = (uint16_t) ~gso_csum_fold(ps);
     tcp[16] = (uint8_t) (partial >> 8), tcp[17] = (uint8_t) partial;
-    struct virtio_net_hdr vnet = {
+    *vnet = (struct virtio_net_hdr) {
         .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
         .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 54,
         .gso_size = 1400, .csum_start = 34, .csum_offset = 16,
     };
-    send_frame(a, f, 14 + 40 + payload, &vnet);
+    return 14 + 40 + payload;
+}
+
+/* Two TSO super-frames sent into a tunnel in one batch arrive as
+ * MSS-sized frames with correct checksums, the payload complete.  CSUM
+ * selects UDP GSO runs (csum=true) or one datagram per segment; REWRITE
+ * gives both frames a rewritten Ethernet header, so that each is
+ * linearised into the port's one source buffer, which the first frame's
+ * queued segments still point into when the second arrives. */
+static void
+check_tx_segments(bool csum, bool rewrite)
+{
+    int error;
+    struct dp_port *a = open_tunnel("a", 1, 2, csum, &error);
+    struct dp_port *b = open_tunnel("b", 2, 1, csum, &error);
+    assert_non_null(a);
+    assert_non_null(b);
+
+    static uint8_t f[2][14 + 40 + 4000];
+    size_t payload = 4000;
+    struct dp_packet pkts_out[2];
+    struct dp_txd txds[2];
+    for (int k = 0; k < 2; k++) {
+        struct virtio_net_hdr vnet;
+        size_t size = build_tso_frame(f[k], payload, k ? 13 : 7, &vnet);
+        pkts_out[k] = (struct dp_packet) {
+            .data = f[k], .size = (uint32_t) size, .has_vnet = true,
+            .vnet = vnet,
+        };
+        txds[k] = (struct dp_txd) { .pkt = &pkts_out[k] };
+        if (rewrite) {
+            txds[k].hdr_len = 12;
+            txds[k].rest_ofs = 12;
+            memset(txds[k].hdr, 0x04, 12);
+        }
+    }
+    dp_port_tx_batch(a, txds, 2);
 
     /* B may hand the segments on one by one or merge them back into a
      * super-frame with GSO metadata: either way each wire frame (after
@@ -206,7 +238,7 @@ test_tx_segments_offloaded_frames(void **state)
     struct dp_packet pkts[8];
     size_t total = 0;
     static uint8_t seg[2048];
-    for (int tries = 0; total < payload && tries < 5; tries++) {
+    for (int tries = 0; total < 2 * payload && tries < 10; tries++) {
         int n = rx_wait(b, pkts, 8);
         for (int i = 0; i < n; i++) {
             struct virtio_net_hdr none = { 0 };
@@ -214,6 +246,7 @@ test_tx_segments_offloaded_frames(void **state)
             assert_int_equal(gso_start(&it, pkts[i].data, pkts[i].size,
                                        pkts[i].has_vnet ? &pkts[i].vnet
                                                         : &none), GSO_OK);
+            assert_int_equal(pkts[i].data[0], rewrite ? 0x04 : 0x02);
             size_t len;
             while ((len = gso_next(&it, seg, sizeof seg)) != 0) {
                 const uint8_t *sip = seg + 14;
@@ -229,9 +262,29 @@ test_tx_segments_offloaded_frames(void **state)
             }
         }
     }
-    assert_int_equal(total, payload);
+    assert_int_equal(total, 2 * payload);
+    struct dp_port_stats st;
+    dp_port_get_stats(a, &st);
+    assert_int_equal(st.tx_packets, 2 * 3);     /* 4000 = 1400 + 1400 + 1200 */
+    assert_int_equal(st.tx_errors + st.tx_dropped, 0);
     dp_port_close(a);
     dp_port_close(b);
+}
+
+static void
+test_tx_segments_offloaded_frames(void **state)
+{
+    (void) state;
+    check_tx_segments(false, false);
+    check_tx_segments(false, true);
+}
+
+static void
+test_tx_udp_gso_runs(void **state)
+{
+    (void) state;
+    check_tx_segments(true, false);
+    check_tx_segments(true, true);
 }
 
 int
@@ -242,6 +295,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demux_between_tunnels),
         cmocka_unit_test(test_tx_segments_offloaded_frames),
+        cmocka_unit_test(test_tx_udp_gso_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
