@@ -171,8 +171,10 @@ snap_fill_bridge(struct dp_snap *s, struct snap_bridge *sb,
     sb->br = br;
     sb->ports = xmalloc(n1 * sizeof *sb->ports);
     sb->dports = xmalloc(n1 * sizeof *sb->dports);
-    memcpy(sb->ports, br->fports, n * sizeof *sb->ports);
-    memcpy(sb->dports, br->dports, n * sizeof *sb->dports);
+    if (n) {                    /* A new bridge's arrays may be NULL. */
+        memcpy(sb->ports, br->fports, n * sizeof *sb->ports);
+        memcpy(sb->dports, br->dports, n * sizeof *sb->dports);
+    }
     sb->index_of = xmemdup(br->index_of, br->n_index * sizeof *sb->index_of);
     *bytes += n * (sizeof *sb->ports + sizeof *sb->dports)
               + br->n_index * sizeof *sb->index_of;
@@ -1028,6 +1030,29 @@ int
 dp_fdb_stats_show(struct dp *dp, const char *bridge, struct ds *ds)
 {
     return with_fdb(dp, bridge, do_stats_show, ds);
+}
+
+/* dp_fdb_foreach() (used by switchd's bonds for learning packets). */
+struct foreach_aux {
+    long long now;
+    void (*cb)(const struct fdb_entry_info *, void *);
+    void *aux;
+};
+
+static int
+do_foreach(struct dp_bridge *br, void *aux_)
+{
+    struct foreach_aux *aux = aux_;
+    fdb_foreach(br->fdb, aux->now, aux->cb, aux->aux);
+    return 0;
+}
+
+int
+dp_fdb_foreach(struct dp *dp, const char *bridge, long long now,
+               void (*cb)(const struct fdb_entry_info *, void *), void *aux)
+{
+    struct foreach_aux fa = { now, cb, aux };
+    return with_fdb(dp, bridge, do_foreach, &fa);
 }
 
 static int

@@ -97,6 +97,12 @@ size_t dp_poll_once(struct dp *, long long now);
 /* appctl-style views.  Return ENOENT for an unknown bridge. */
 int dp_fdb_show(struct dp *, const char *bridge, long long now, struct ds *);
 int dp_fdb_stats_show(struct dp *, const char *bridge, struct ds *);
+/* Calls CB for every MAC table entry of BRIDGE, under the table's lock (CB
+ * must not call into the datapath).  0 or ENOENT. */
+struct fdb_entry_info;
+int dp_fdb_foreach(struct dp *, const char *bridge, long long now,
+                   void (*cb)(const struct fdb_entry_info *, void *),
+                   void *aux);
 int dp_fdb_flush(struct dp *, const char *bridge);     /* NULL: all. */
 int dp_fdb_add(struct dp *, const char *bridge, const char *port,
                uint16_t vlan, uint64_t mac);

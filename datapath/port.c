@@ -11,13 +11,14 @@ static const struct dp_port_class *const classes[] = {
     &dp_port_patch_class,
     &dp_port_dummy_class,
     &dp_port_vxlan_class,
+    &dp_port_bond_class,
 };
 
 int
 dp_port_open(const char *type, const char *name,
              const struct dp_port_options *options, struct dp_port **portp)
 {
-    static const struct dp_port_options no_options = { NULL, NULL, false };
+    static const struct dp_port_options no_options = { .mac = NULL };
     *portp = NULL;
     for (size_t i = 0; i < ARRAY_SIZE(classes); i++) {
         if (!strcmp(type, classes[i]->type)) {

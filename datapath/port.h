@@ -35,10 +35,12 @@ struct dp_port_stats {
 };
 
 struct vxlan_config;
+struct dp_bond_config;
 
 struct dp_port_options {
     const char *mac;            /* "internal": MAC to set, NULL = kernel's. */
     const struct vxlan_config *vxlan;   /* "vxlan": tunnel settings. */
+    const struct dp_bond_config *bond;  /* "bond": port-bond.h. */
     bool split_horizon;         /* Never flood between two such ports. */
 };
 
@@ -121,6 +123,7 @@ extern const struct dp_port_class dp_port_internal_class;
 extern const struct dp_port_class dp_port_patch_class;
 extern const struct dp_port_class dp_port_dummy_class;
 extern const struct dp_port_class dp_port_vxlan_class;
+extern const struct dp_port_class dp_port_bond_class;
 
 /* "vxlan": one line per shared UDP endpoint with its drop counters
  * (datagrams for no configured tunnel, malformed, oversize). */

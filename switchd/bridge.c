@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bond.h"
 #include "coverage.h"
 #include "daemon.h"
 #include "dp.h"
@@ -45,8 +46,20 @@ struct iface {
     uint32_t ofport;
     int mtu_applied;                /* mtu_request last set, 0: none. */
     char *error;                    /* Why it is not in the datapath. */
-    char *status;                   /* Last status written, as JSON text. */
-    char *stats;                    /* Last statistics written. */
+    char *bond_lead;                /* Bond member: the bond's datapath port
+                                     * (its lead member), see bond.h. */
+    /* Last status and statistics written, as raw values: the 5 s poll of
+     * every interface compares these and builds JSON only for a change. */
+    bool status_written, stats_written;
+    struct iface_state {
+        bool in_dp, have_dev, have_mac, have_mtu, have_flags;
+        uint32_t ofport;
+        int ifindex, mtu;
+        short flags;
+        uint8_t mac[6];
+    } state;                        /* Zero-padded: compared with memcmp. */
+    char *state_error;
+    struct dp_port_stats stats;
 };
 
 /* Where a Port row belongs (from the Bridge rows' "ports" sets). */
@@ -77,6 +90,7 @@ struct bridges {
     long long cur_cfg;              /* Last cur_cfg we wrote, or -1. */
     int sock;                       /* For netdev ioctls. */
     struct ofport_memory *ofports;
+    struct bonds *bonds;            /* Ports with several interfaces. */
     bool sys_stats;                 /* other_config:enable-statistics. */
     bool sys_stats_written;         /* Open_vSwitch.statistics non-empty. */
     long long next_sys_stats;
@@ -366,13 +380,14 @@ struct iface_want {
     char *error;                    /* Cannot be realised, and why. */
     long long ofport_request, db_ofport, mtu_request;
     struct tunnel_want tunnel;      /* vxlan: switchd/tunnel.c. */
+    struct bond_want bond;          /* Several interfaces: switchd/bond.c. */
     /* Scratch for the VLAN lists; last, so want_init() need not clear it. */
     uint16_t trunks[4096], cvlans[4096];
 };
 
 static void
 want_init(struct iface_want *w, const struct ovsdb_row *iface,
-          const struct ovsdb_row *port, const char *bridge)
+          const struct ovsdb_row *port, const char *bridge, struct ovsdb *db)
 {
     memset(w, 0, offsetof(struct iface_want, trunks));
     w->name = col_string(iface, "name");
@@ -398,11 +413,16 @@ want_init(struct iface_want *w, const struct ovsdb_row *iface,
                              w->name, type);
     }
     const struct ovsdb_datum *ifaces = ovsdb_row_find_column(port, "interfaces", NULL);
+    /* --- Bonds (switchd/bond.c): the lead member carries a "bond"
+     * datapath port; the other members are not datapath ports. --- */
     if (!w->error && ifaces && ifaces->n > 1) {
-        w->error = xasprintf("%s: port %s has %u interfaces; bonding is not "
-                             "supported by this datapath", w->name,
-                             col_string(port, "name"), ifaces->n);
+        w->error = bond_want_init(&w->bond, db, port, iface);
+        if (!w->error && w->bond.is_lead) {
+            w->type = "bond";
+            w->dp.options.bond = &w->bond.dp;
+        }
     }
+    /* --- End of bonds. --- */
 
     const char *peer = col_map_get(iface, "options", "peer");
     const char *mac = col_string(iface, "mac");
@@ -416,9 +436,9 @@ want_init(struct iface_want *w, const struct ovsdb_row *iface,
     w->ofport_request = col_int(iface, "ofport_request", 0);
     w->db_ofport = col_int(iface, "ofport", 0);
     w->mtu_request = col_int(iface, "mtu_request", 0);
-    w->config = xasprintf("%s|%s|%s|%s|%s|%lld", bridge, w->type,
+    w->config = xasprintf("%s|%s|%s|%s|%s|%lld|%s", bridge, w->type,
                           peer ? peer : "", mac, w->tunnel.text,
-                          w->ofport_request);
+                          w->ofport_request, w->bond.text ? w->bond.text : "");
 
     /* VLANs, from the Port row. */
     const struct ovsdb_datum *trunks = ovsdb_row_find_column(port, "trunks", NULL);
@@ -458,6 +478,7 @@ want_destroy(struct iface_want *w)
     free(w->config);
     free(w->vlan_config);
     free(w->error);
+    bond_want_destroy(&w->bond);
 }
 
 static void
@@ -465,6 +486,7 @@ iface_remove(struct bridges *b, struct iface *i)
 {
     if (i->in_dp) {
         dp_del_port(b->dp, i->name);
+        bonds_removed(b->bonds, i->name);
         VLOG_INFO("removed interface %s", i->name);
         coverage_inc(COV_PORT_DEL);
     }
@@ -475,8 +497,8 @@ iface_remove(struct bridges *b, struct iface *i)
     free(i->config);
     free(i->vlan_config);
     free(i->error);
-    free(i->status);
-    free(i->stats);
+    free(i->bond_lead);
+    free(i->state_error);
     free(i);
 }
 
@@ -534,6 +556,11 @@ iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
 {
     bool same = i->config && !strcmp(i->config, w->config)
                 && !i->error == !w->error;
+    /* A bond member other than the lead is not a datapath port itself. */
+    bool bond_follower = w->bond.is_member && !w->bond.is_lead;
+    free(i->bond_lead);
+    i->bond_lead = w->bond.is_member && !w->error ? xstrdup(w->bond.lead)
+                                                  : NULL;
     if (same && i->in_dp) {
         if (strcmp(i->vlan_config, w->vlan_config)) {
             int error = dp_set_port_vlan(b->dp, i->name, &w->dp.vlan);
@@ -543,9 +570,10 @@ iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
                 coverage_inc(COV_PORT_RECONFIGURE);
             }
         }
-    } else if (!same || (!i->in_dp && !w->error)) {
+    } else if (!same || (!i->in_dp && !w->error && !bond_follower)) {
         if (i->in_dp) {
             dp_del_port(b->dp, i->name);
+            bonds_removed(b->bonds, i->name);
             coverage_inc(COV_PORT_DEL);
             i->in_dp = false;
         }
@@ -554,7 +582,7 @@ iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
         i->mtu_applied = 0;
         i->has_netdev = !strcmp(w->type, "system")
                         || !strcmp(w->type, "internal");
-        if (!w->error) {
+        if (!w->error && !bond_follower) {
             int error = iface_add(b, i, w);
             if (error) {
                 i->error = xasprintf("could not open network device %s (%s)",
@@ -562,6 +590,9 @@ iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
                 coverage_inc(COV_PORT_ADD_FAILED);
             } else {
                 i->in_dp = true;
+                if (w->bond.is_lead) {
+                    bonds_added(b->bonds, &w->bond, w->bridge, i->ofport);
+                }
                 coverage_inc(COV_PORT_ADD);
                 VLOG_INFO("added interface %s on port %u of %s (%s)",
                           w->name, i->ofport, w->bridge, w->type);
@@ -583,7 +614,7 @@ iface_reconcile(struct bridges *b, const struct ovsdb_row *row,
                 const struct ovsdb_row *port, const char *bridge)
 {
     struct iface_want w;
-    want_init(&w, row, port, bridge);
+    want_init(&w, row, port, bridge, replica_get_db(b->replica));
 
     struct iface *i = iface_find_uuid(b, &row->uuid);
     struct iface *same_name = iface_find_name(b, w.name);
@@ -670,37 +701,67 @@ port_order(const struct bridges *b, const struct uuid *uuid)
 /* --- Status write-back --- */
 
 static bool
-netdev_info(struct bridges *b, const char *name, json_t *row)
+nullable_string_is_equal(const char *a, const char *b)
+{
+    return a ? b && !strcmp(a, b) : !b;
+}
+
+/* Reads device NAME's index, MAC, MTU and flags into *S. */
+static void
+netdev_info(struct bridges *b, const char *name, struct iface_state *s)
 {
     struct ifreq ifr;
     if (b->sock < 0 || strlen(name) >= IFNAMSIZ) {
-        return false;
+        return;
     }
     /* SIOCGIFINDEX on our socket rather than if_nametoindex(), which opens
      * a socket per call (this runs for every port every 5 s). */
     memset(&ifr, 0, sizeof ifr);
     strcpy(ifr.ifr_name, name);
     if (ioctl(b->sock, SIOCGIFINDEX, &ifr) || ifr.ifr_ifindex <= 0) {
-        return false;
+        return;
     }
-    json_object_set_new(row, "ifindex", json_integer(ifr.ifr_ifindex));
+    s->have_dev = true;
+    s->ifindex = ifr.ifr_ifindex;
     if (!ioctl(b->sock, SIOCGIFHWADDR, &ifr)) {
-        const unsigned char *m = (const unsigned char *) ifr.ifr_hwaddr.sa_data;
-        char mac[18];
-        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
-                 m[0], m[1], m[2], m[3], m[4], m[5]);
-        json_object_set_new(row, "mac_in_use", json_string(mac));
+        s->have_mac = true;
+        memcpy(s->mac, ifr.ifr_hwaddr.sa_data, 6);
     }
     if (!ioctl(b->sock, SIOCGIFMTU, &ifr)) {
-        json_object_set_new(row, "mtu", json_integer(ifr.ifr_mtu));
+        s->have_mtu = true;
+        s->mtu = ifr.ifr_mtu;
     }
     if (!ioctl(b->sock, SIOCGIFFLAGS, &ifr)) {
-        json_object_set_new(row, "admin_state",
-                            json_string(ifr.ifr_flags & IFF_UP ? "up" : "down"));
-        json_object_set_new(row, "link_state",
-                            json_string(ifr.ifr_flags & IFF_RUNNING ? "up" : "down"));
+        s->have_flags = true;
+        s->flags = ifr.ifr_flags;
     }
-    return true;
+}
+
+static void
+netdev_info_to_json(const struct iface_state *s, json_t *row)
+{
+    if (!s->have_dev) {
+        json_object_set_new(row, "ifindex", json_pack("[s,[]]", "set"));
+        json_object_set_new(row, "mac_in_use", json_pack("[s,[]]", "set"));
+        return;
+    }
+    json_object_set_new(row, "ifindex", json_integer(s->ifindex));
+    if (s->have_mac) {
+        char mac[18];
+        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
+                 s->mac[0], s->mac[1], s->mac[2], s->mac[3], s->mac[4],
+                 s->mac[5]);
+        json_object_set_new(row, "mac_in_use", json_string(mac));
+    }
+    if (s->have_mtu) {
+        json_object_set_new(row, "mtu", json_integer(s->mtu));
+    }
+    if (s->have_flags) {
+        json_object_set_new(row, "admin_state",
+                            json_string(s->flags & IFF_UP ? "up" : "down"));
+        json_object_set_new(row, "link_state",
+                            json_string(s->flags & IFF_RUNNING ? "up" : "down"));
+    }
 }
 
 static json_t *
@@ -724,27 +785,38 @@ empty_set(void)
 static void
 iface_status(struct bridges *b, struct iface *i, json_t *ops)
 {
-    json_t *row = json_object();
-    if (i->in_dp) {
-        json_object_set_new(row, "ofport", json_integer(i->ofport));
-        json_object_set_new(row, "error", empty_set());
-        if (!netdev_info(b, i->name, row)) {
-            json_object_set_new(row, "ifindex", empty_set());
-            json_object_set_new(row, "mac_in_use", empty_set());
-        }
+    struct iface_state s;
+    memset(&s, 0, sizeof s);
+    /* A bond member reports the bond's port number (bond.h). */
+    const struct iface *lead = i->bond_lead && !i->in_dp
+                               ? iface_find_name(b, i->bond_lead) : NULL;
+    s.in_dp = i->in_dp || (lead && lead->in_dp);
+    const char *error = NULL;
+    if (s.in_dp) {
+        s.ofport = i->in_dp ? i->ofport : lead->ofport;
+        netdev_info(b, i->name, &s);
     } else {
-        json_object_set_new(row, "ofport", json_integer(-1));
-        json_object_set_new(row, "error",
-                            json_string(i->error ? i->error : "not configured"));
+        error = i->error ? i->error
+                : lead && lead->error ? lead->error : "not configured";
     }
-    char *text = json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS);
-    if (i->status && !strcmp(text, i->status)) {
-        free(text);
-        json_decref(row);
+    if (i->status_written && !memcmp(&s, &i->state, sizeof s)
+        && nullable_string_is_equal(error, i->state_error)) {
         return;
     }
-    free(i->status);
-    i->status = text;
+    i->status_written = true;
+    i->state = s;
+    free(i->state_error);
+    i->state_error = error ? xstrdup(error) : NULL;
+
+    json_t *row = json_object();
+    if (s.in_dp) {
+        json_object_set_new(row, "ofport", json_integer(s.ofport));
+        json_object_set_new(row, "error", empty_set());
+        netdev_info_to_json(&s, row);
+    } else {
+        json_object_set_new(row, "ofport", json_integer(-1));
+        json_object_set_new(row, "error", json_string(error));
+    }
     json_array_append_new(ops, update_op("Interface", &i->uuid, row));
 }
 
@@ -752,23 +824,22 @@ static void
 iface_stats(struct bridges *b, struct iface *i, json_t *ops)
 {
     struct dp_port_stats st;
-    if (!i->in_dp || dp_get_port_stats(b->dp, i->name, &st)) {
+    if (i->bond_lead
+        ? bonds_member_stats(b->bonds, i->bond_lead, i->name, &st)
+        : !i->in_dp || dp_get_port_stats(b->dp, i->name, &st)) {
         return;
     }
+    if (i->stats_written && !memcmp(&st, &i->stats, sizeof st)) {
+        return;
+    }
+    i->stats_written = true;
+    i->stats = st;
     json_t *map = json_pack(
         "[s,[[s,I],[s,I],[s,I],[s,I],[s,I],[s,I],[s,I],[s,I]]]", "map",
         "rx_bytes", (json_int_t) st.rx_bytes, "rx_dropped", (json_int_t) st.rx_dropped,
         "rx_errors", (json_int_t) st.rx_errors, "rx_packets", (json_int_t) st.rx_packets,
         "tx_bytes", (json_int_t) st.tx_bytes, "tx_dropped", (json_int_t) st.tx_dropped,
         "tx_errors", (json_int_t) st.tx_errors, "tx_packets", (json_int_t) st.tx_packets);
-    char *text = json_dumps(map, JSON_COMPACT);
-    if (i->stats && !strcmp(text, i->stats)) {
-        free(text);
-        json_decref(map);
-        return;
-    }
-    free(i->stats);
-    i->stats = text;
     json_array_append_new(ops, update_op("Interface", &i->uuid,
                                          json_pack("{s:o}", "statistics", map)));
 }
@@ -940,6 +1011,7 @@ bridges_create(struct dp *dp, struct replica *replica)
     b->cur_cfg = -1;
     b->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     b->ofports = ofport_memory_create();
+    b->bonds = bonds_create(dp);
     return b;
 }
 
@@ -975,6 +1047,7 @@ bridges_destroy(struct bridges *b)
         close(b->sock);
     }
     ofport_memory_destroy(b->ofports);
+    bonds_destroy(b->bonds);
     free(b);
 }
 
@@ -1097,6 +1170,7 @@ bridges_run(struct bridges *b, long long now)
             iface_stats(b, i, ops);
         }
     }
+    bonds_run(b->bonds, now, ops);      /* Port.bond_active_slave. */
     const struct ovsdb_row *ovs = ovs_row(b);
     if (ovs && ovs_changed) {
         ovs_apply_settings(b, ovs);
@@ -1130,6 +1204,7 @@ bridges_wait(struct bridges *b)
 {
     if (replica_is_ready(b->replica)) {
         poll_timer_wait_until(b->next_stats);
+        bonds_wait(b->bonds);
         if (b->sys_stats) {
             poll_timer_wait_until(b->next_sys_stats);
         }
@@ -1167,6 +1242,12 @@ bridges_only_bridge(const struct bridges *b)
     const struct bridge *br = OBJECT_CONTAINING(hmap_first(&b->bridges),
                                                 (struct bridge *) NULL, node);
     return br->name;
+}
+
+struct bonds *
+bridges_bonds(struct bridges *b)
+{
+    return b->bonds;
 }
 
 bool

@@ -36,6 +36,9 @@ void bridges_wait(struct bridges *);
 /* For appctl: "dpif/show"-style listing. */
 void bridges_format(const struct bridges *, struct ds *);
 bool bridges_exists(const struct bridges *, const char *name);
+/* The bonds (switchd/bond.h), for their appctl commands. */
+struct bonds;
+struct bonds *bridges_bonds(struct bridges *);
 /* The name of the only bridge, or NULL if there are none or several. */
 const char *bridges_only_bridge(const struct bridges *);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bond.h"
 #include "bridge.h"
 #include "config.h"
 #include "coverage.h"
@@ -226,6 +227,7 @@ main(int argc, char *argv[])
     unixctl_command_register("coverage/show", "", 0, 0, cmd_coverage_show,
                              &sd);
     dummy_ctl_register(sd.dp);
+    bonds_register_unixctl(bridges_bonds(sd.bridges));
     vlog_register_unixctl();
 
     daemonize_complete();

@@ -136,7 +136,9 @@ def test_fake_bridge(env):
 
 
 FDB_HEAD = re.compile(r"^ port\s+VLAN\s+MAC\s+Age$")
-FDB_ROW = re.compile(r"^\s*\d+\s+\d+\s+([0-9a-f:]{17})\s+\d+$")
+# The port column is the OpenFlow port number, "LOCAL" for the bridge's
+# local port (65534), as ovs-vswitchd prints it.
+FDB_ROW = re.compile(r"^\s*(\d+|LOCAL)\s+\d+\s+([0-9a-f:]{17})\s+\d+$")
 
 
 def test_fdb_show_and_flush(env):
@@ -155,6 +157,9 @@ def test_fdb_show_and_flush(env):
     rows = [l.split() for l in out[1:]]
     assert all(FDB_ROW.match(l) for l in out[1:]), out
     assert [ofport_a, "10", mac_a] in [r[:3] for r in rows], out
+    # The bridge's local port is OFPP_LOCAL everywhere (as ovs-vswitchd).
+    assert env.get("Interface", br, "ofport") == "65534"
+    assert "%s 65534" % br in env.appctl("dpif/show")
     env.appctl("fdb/flush", br)
     out = env.appctl("fdb/show", br).splitlines()
     assert len(out) == 1 and FDB_HEAD.match(out[0]), out

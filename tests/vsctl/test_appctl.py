@@ -15,7 +15,8 @@ import time
 import pytest
 
 from vsctl_harness import (BUILD, DBD, VLOG_TS_RE,  # noqa: F401
-                           VSWITCH_SCHEMA, clients, names_bin, workdir)
+                           VSWITCH_SCHEMA, clients, names_bin,
+                           sanitizer_report, workdir)
 
 SWITCHD = os.path.join(BUILD, "switchd", "lanyard-switchd")
 
@@ -95,6 +96,15 @@ def daemons(workdir):
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+        # A sanitizer build reports leaks on stderr, at exit.
+        for rundir, name in ((out.get("lanyard-dbd"), "lanyard-dbd"),
+                             (out.get("lanyard-switchd"), "lanyard-switchd")):
+            path = os.path.join(rundir or "", name + ".stderr")
+            if rundir and os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    report = sanitizer_report(f.read())
+                if report:
+                    pytest.fail("%s: sanitizer report:\n%s" % (name, report))
 
 
 def ctl_path(rundir, name):

@@ -23,8 +23,8 @@ import zlib
 import pytest
 
 from vsctl_harness import (Rpc, clients, compare_outcomes,  # noqa: F401
-                           names_bin, run_script, servers, tool_env,
-                           workdir)
+                           names_bin, run_script, sanitizer_report, servers,
+                           tool_env, workdir)
 
 IFUPDOWN = "/usr/share/openvswitch/scripts/ifupdown.sh"
 IMPLS = ["ovs", "lanyard"]
@@ -139,6 +139,8 @@ def make_runner(stubs):
             argv = ["sh", IFUPDOWN]
         p = subprocess.run(argv, capture_output=True, text=True, timeout=30,
                            env=env)
+        report = sanitizer_report(p.stderr)
+        assert not report, "sanitizer report from %r:\n%s" % (action, report)
         return p.returncode, p.stdout, p.stderr
     return run
 

@@ -185,6 +185,13 @@ class DbServer:
                     out += "--- %s\n%s\n" % (name, f.read()[-3000:])
         return out
 
+    def stderr_text(self):
+        p = os.path.join(self.dir, "stderr")
+        if not os.path.exists(p):
+            return ""
+        with open(p, errors="replace") as f:
+            return f.read()
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -584,6 +591,21 @@ class Outcome:
         return (self.rc, self.out, self.err)
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
+
+
+def sanitizer_report(text):
+    """The ASan/LSan/UBSan report in TEXT (a sanitizer build's stderr),
+    or "".  Reports do not always change the exit status (UBSan never
+    does), so tests look for them."""
+    for marker in SANITIZER_MARKERS:
+        i = text.find(marker)
+        if i >= 0:
+            return text[max(0, i - 200):i + 3000]
+    return ""
+
+
 def run_step(client, server, step, rundir, timeout=20):
     """Runs STEP as `ovs-vsctl ...` found in directory CLIENT (so
     messages carry the bare program name, as for callers using PATH)."""
@@ -596,6 +618,10 @@ def run_step(client, server, step, rundir, timeout=20):
                            text=True, timeout=timeout,
                            env=tool_env(rundir, path_prefix=client),
                            input=step.stdin)
+        report = sanitizer_report(p.stderr)
+        if report:
+            raise AssertionError("sanitizer report from %r:\n%s"
+                                 % (step, report))
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         return "timeout", e.stdout or "", e.stderr or ""
@@ -690,6 +716,11 @@ def servers(workdir):
         if crashed:
             pytest.fail("server(s) exited during the module: %s"
                         % ", ".join(s.impl + "\n" + s.logs() for s in crashed))
+        # Leaks are reported only at exit, after the tests ran.
+        for s in started.values():
+            report = sanitizer_report(s.stderr_text())
+            if report:
+                pytest.fail("%s: sanitizer report:\n%s" % (s.impl, report))
 
 
 def real_ovs_bin(workdir):

@@ -827,3 +827,16 @@ def _generated_values(seed, n_steps):
 
 
 SCRIPTS["generated-values"] = _generated_values(1, 300)
+
+
+# --- names that are not UTF-8 (the server's constraint error, or no row) --
+# "\udcXX" is byte 0xXX on the command line (surrogateescape).
+SCRIPTS["not-utf8"] = [
+    "add-br br0",
+    "add-br a\udcffb",
+    "br-exists \udcff",
+    "br-set-external-id br0 \udcfe v",
+    "add-port br0 p\udcc3",
+    "add-br \udcff -- br-exists \udcff",
+    "list-br",
+]

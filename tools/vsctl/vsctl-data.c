@@ -438,6 +438,13 @@ utf8_check(const char *s_, size_t *n_chars)
 }
 
 char *
+vsctl_utf8_error(const char *s)
+{
+    size_t n_chars;
+    return utf8_check(s, &n_chars);
+}
+
+char *
 vsctl_atom_check_constraints(const union vsctl_atom *a,
                              const struct vsctl_base_type *b)
 {
@@ -1181,8 +1188,13 @@ vsctl_atom_to_json(const union vsctl_atom *a, enum vsctl_atype t,
         return json_real(a->real);
     case VA_BOOLEAN:
         return json_boolean(a->boolean);
-    case VA_STRING:
-        return json_string(a->string);
+    case VA_STRING: {
+        /* A string that is not UTF-8 is kept as is: vsctl_db_commit()
+         * refuses it as the server would, rather than send a malformed
+         * request. */
+        json_t *s = json_string(a->string);
+        return s ? s : json_stringn_nocheck(a->string, strlen(a->string));
+    }
     case VA_UUID:
         uuid_to_string(&a->uuid, buf);
         if (named && named(&a->uuid, aux)) {

@@ -80,6 +80,10 @@ int vsctl_atom_compare(const union vsctl_atom *, const union vsctl_atom *,
 char *vsctl_atom_from_string(union vsctl_atom *, const struct vsctl_base_type *,
                              const char *s, vsctl_symbol_resolve_cb *,
                              void *aux);
+/* NULL if S is well-formed UTF-8, else OVSDB's description of the first
+ * bad sequence ("invalid UTF-8 sequence 0xff"); caller frees. */
+char *vsctl_utf8_error(const char *s);
+
 char *vsctl_atom_check_constraints(const union vsctl_atom *,
                                    const struct vsctl_base_type *);
 void vsctl_atom_to_string(const union vsctl_atom *, enum vsctl_atype,

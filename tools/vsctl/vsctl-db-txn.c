@@ -457,6 +457,34 @@ changes_anything(struct vsctl_db *db)
     return changes;
 }
 
+/* OVSDB's description of the first string in J that is not UTF-8, or
+ * NULL.  Such a string (a name given on the command line) is refused
+ * before sending, with the error the server would give. */
+static char *
+find_bad_string(const json_t *j)
+{
+    if (json_is_string(j)) {
+        return vsctl_utf8_error(json_string_value(j));
+    } else if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            char *error = find_bad_string(json_array_get(j, i));
+            if (error) {
+                return error;
+            }
+        }
+    } else if (json_is_object(j)) {
+        const char *key;
+        const json_t *value;
+        json_object_foreach ((json_t *) j, key, value) {
+            char *error = find_bad_string(value);
+            if (error) {
+                return error;
+            }
+        }
+    }
+    return NULL;
+}
+
 enum vsctl_commit_status
 vsctl_db_commit(struct vsctl_db *db, struct vsctl_row *bump_cfg_row,
                 long long *next_cfg, const char *comment, bool dry_run,
@@ -496,6 +524,14 @@ vsctl_db_commit(struct vsctl_db *db, struct vsctl_row *bump_cfg_row,
     if (comment) {
         json_array_append_new(params, json_pack("{ssss}", "op", "comment",
                                                 "comment", comment));
+    }
+    char *bad = find_bad_string(params);
+    if (bad) {
+        char *txt = xasprintf("{\"details\":\"not a valid UTF-8 string: "
+                              "%s\",\"error\":\"constraint violation\"}",
+                              bad);
+        vsctl_warn("ovsdb_idl", "transaction error: %s", txt);
+        fatal("transaction error: %s", txt);
     }
     json_incref(params);        /* Kept to match inserts with results. */
     json_t *result = vsctl_db_transact(db, "transact", params);

@@ -821,13 +821,27 @@ query_find(struct vsctl_table *t, const char *key, uint32_t hash)
     return NULL;
 }
 
+/* Whether VALUE, for column C, is a string that is not UTF-8: no stored
+ * row can hold it, and a request naming it would be malformed. */
+static bool
+is_bad_string(const struct vsctl_column *c, const union vsctl_atom *value)
+{
+    if (c->type.key.type != VA_STRING) {
+        return false;
+    }
+    char *error = vsctl_utf8_error(value->string);
+    bool bad = error != NULL;
+    free(error);
+    return bad;
+}
+
 void
 vsctl_db_hint_lookup(struct vsctl_db *db, struct vsctl_table *t,
                      const char *column, const union vsctl_atom *value)
 {
     const struct vsctl_column *c = vsctl_db_must_get_column(t, column);
-    json_t *vj = vsctl_atom_to_json(value, c->type.key.type, NULL, NULL);
-    if (vj) {                   /* Not for a string that is not UTF-8. */
+    if (!is_bad_string(c, value)) {
+        json_t *vj = vsctl_atom_to_json(value, c->type.key.type, NULL, NULL);
         json_array_append_new(db->hints, json_pack("[sso]", t->name,
                                                    c->name, vj));
         db->hints_pending = true;
@@ -954,7 +968,8 @@ vsctl_db_find_rows(struct vsctl_db *db, struct vsctl_table *t,
         /* Candidates: what the server matched (none for a row inserted by
          * this transaction) and the rows this transaction changed. */
         if (!(c->type.key.type == VA_UUID
-              && vsctl_db_is_new_uuid(db, &value->uuid))) {
+              && vsctl_db_is_new_uuid(db, &value->uuid))
+            && !is_bad_string(c, value)) {
             struct vsctl_query *q = query_lookup(db, t, c, value);
             for (size_t i = 0; i < q->n_uuids; i++) {
                 row = vsctl_db_cache_lookup(t, &q->uuids[i]);

@@ -1,0 +1,682 @@
+/* "bond" ports: see port-bond.h. */
+#include "port-bond.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "util.h"
+
+#define MONITOR_MSEC 100
+#define N_BUCKETS 256
+/* balance-slb reflection filter: source MACs the bond sent, with the
+ * second they were last sent in the top 16 bits. */
+#define N_SENT 1024
+#define SENT_MAX_AGE_S 10
+
+struct bond_member {
+    struct dp_port *port;
+    bool has_carrier;           /* A kernel device with a link state. */
+    _Atomic bool enabled;
+    bool carrier;
+    long long delay_expires;    /* LLONG_MAX: no change pending. */
+};
+
+struct bond {
+    struct dp_port up;
+    enum dp_bond_mode mode;
+    int updelay, downdelay;
+    char *primary;
+    int primary_idx;            /* -1: none or no such member. */
+    size_t n;
+    struct bond_member *members;
+    int epfd, timerfd, sock;
+
+    pthread_mutex_t mutex;      /* Serialises state changes. */
+    long long next_monitor;     /* Forwarding thread only. */
+    size_t rx_next;             /* Forwarding thread only. */
+
+    _Atomic int active;
+    _Atomic uint64_t active_seq;
+    _Atomic uint8_t buckets[N_BUCKETS];
+    _Atomic uint64_t sent[N_SENT];
+};
+
+static struct bond *
+bond_cast(const struct dp_port *port)
+{
+    return (struct bond *) port;
+}
+
+bool
+dp_port_is_bond(const struct dp_port *port)
+{
+    return port->class == &dp_port_bond_class;
+}
+
+static uint32_t
+mac_hash(uint64_t mac)
+{
+    return hash_bytes(&mac, sizeof mac, 0);
+}
+
+static uint64_t
+mac_at(const uint8_t *p)
+{
+    uint64_t mac = 0;
+    for (int i = 0; i < 6; i++) {
+        mac = (mac << 8) | p[i];
+    }
+    return mac;
+}
+
+static bool
+sample_carrier(const struct bond *bond, const struct bond_member *m)
+{
+    if (!m->has_carrier || bond->sock < 0) {
+        return true;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, m->port->name, IFNAMSIZ - 1);
+    if (ioctl(bond->sock, SIOCGIFFLAGS, &ifr)) {
+        return false;
+    }
+    return (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+}
+
+static bool
+member_enabled(const struct bond_member *m)
+{
+    return atomic_load_explicit(&m->enabled, memory_order_relaxed);
+}
+
+static void
+set_active(struct bond *bond, int idx)
+{
+    if (atomic_load(&bond->active) != idx) {
+        atomic_store(&bond->active, idx);
+        atomic_fetch_add(&bond->active_seq, 1);
+    }
+}
+
+/* Picks a new active member if the current one is not enabled, or the
+ * primary if PREFER_PRIMARY and it is enabled.  Then moves balance-slb
+ * buckets away from disabled members.  Called with the mutex held. */
+static void
+reselect(struct bond *bond, bool prefer_primary)
+{
+    int active = atomic_load(&bond->active);
+    int p = bond->primary_idx;
+    if (prefer_primary && p >= 0 && member_enabled(&bond->members[p])) {
+        active = p;
+    } else if (active < 0 || !member_enabled(&bond->members[active])) {
+        active = -1;
+        if (p >= 0 && member_enabled(&bond->members[p])) {
+            active = p;
+        }
+        for (size_t i = 0; active < 0 && i < bond->n; i++) {
+            if (member_enabled(&bond->members[i])) {
+                active = (int) i;
+            }
+        }
+    }
+    set_active(bond, active);
+
+    if (bond->mode != DP_BOND_BALANCE_SLB) {
+        return;
+    }
+    int enabled[DP_BOND_MAX_MEMBERS];
+    size_t n_enabled = 0;
+    for (size_t i = 0; i < bond->n; i++) {
+        if (member_enabled(&bond->members[i])) {
+            enabled[n_enabled++] = (int) i;
+        }
+    }
+    if (!n_enabled) {
+        return;
+    }
+    size_t next = 0;
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        uint8_t m = atomic_load_explicit(&bond->buckets[b],
+                                         memory_order_relaxed);
+        if (m >= bond->n || !member_enabled(&bond->members[m])) {
+            atomic_store_explicit(&bond->buckets[b],
+                                  (uint8_t) enabled[next++ % n_enabled],
+                                  memory_order_relaxed);
+        }
+    }
+}
+
+static bool
+any_enabled(const struct bond *bond)
+{
+    for (size_t i = 0; i < bond->n; i++) {
+        if (member_enabled(&bond->members[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One link-monitor step at NOW, as OVS's bond_link_status_update(). */
+static void
+monitor(struct bond *bond, long long now)
+{
+    bool changed = false, primary_up = false;
+    pthread_mutex_lock(&bond->mutex);
+    for (size_t i = 0; i < bond->n; i++) {
+        struct bond_member *m = &bond->members[i];
+        bool up = sample_carrier(bond, m);
+        bool enabled = member_enabled(m);
+        if (up != m->carrier) {
+            m->carrier = up;
+            if (up == enabled) {
+                m->delay_expires = LLONG_MAX;
+            } else {
+                int delay = up ? bond->updelay : bond->downdelay;
+                if (up && !any_enabled(bond)) {
+                    delay = 0;      /* Anything beats no link at all. */
+                }
+                m->delay_expires = now + delay;
+            }
+        }
+        if (now >= m->delay_expires) {
+            m->delay_expires = LLONG_MAX;
+            if (up != enabled) {
+                atomic_store(&m->enabled, up);
+                changed = true;
+                primary_up |= up && (int) i == bond->primary_idx;
+            }
+        }
+    }
+    if (changed) {
+        reselect(bond, primary_up);
+    }
+    pthread_mutex_unlock(&bond->mutex);
+}
+
+static void
+monitor_if_due(struct bond *bond)
+{
+    long long now = time_msec();
+    if (now >= bond->next_monitor) {
+        uint64_t ticks;
+        if (read(bond->timerfd, &ticks, sizeof ticks) < 0) {
+            /* Not expired yet: nothing to drain. */
+        }
+        /* A little early, so that the timer never fires unread. */
+        bond->next_monitor = now + MONITOR_MSEC - 10;
+        monitor(bond, now);
+    }
+}
+
+static bool
+is_multicast(const uint8_t *frame)
+{
+    return frame[0] & 1;
+}
+
+static bool
+is_gratuitous_arp(const struct dp_packet *pkt)
+{
+    const uint8_t *p = pkt->data;
+    size_t ofs = 12;
+    while (pkt->size >= ofs + 4 && p[ofs] == 0x81 && p[ofs + 1] == 0x00) {
+        ofs += 4;
+    }
+    if (pkt->size < ofs + 2 + 28 || p[ofs] != 0x08 || p[ofs + 1] != 0x06) {
+        return false;
+    }
+    const uint8_t *arp = p + ofs + 2;
+    /* Sender and target protocol addresses are the same. */
+    return !memcmp(arp + 14, arp + 24, 4);
+}
+
+static bool
+recently_sent(const struct bond *bond, uint64_t mac, long long now_s)
+{
+    uint64_t e = atomic_load_explicit(&bond->sent[mac_hash(mac) % N_SENT],
+                                      memory_order_relaxed);
+    if ((e & 0xffffffffffffULL) != mac) {
+        return false;
+    }
+    uint16_t age = (uint16_t) ((uint16_t) now_s - (uint16_t) (e >> 48));
+    return age < SENT_MAX_AGE_S;
+}
+
+/* Whether a frame received on member IDX may enter the switch. */
+static bool
+admissible(const struct bond *bond, int idx, int active,
+           const struct dp_packet *pkt, long long now_s)
+{
+    if (pkt->size < 14) {
+        return true;                /* The switch drops runts itself. */
+    }
+    if (bond->mode == DP_BOND_ACTIVE_BACKUP) {
+        return idx == active;
+    }
+    if (is_multicast(pkt->data) && idx != active) {
+        return false;
+    }
+    return !recently_sent(bond, mac_at(pkt->data + 6), now_s)
+           || is_gratuitous_arp(pkt);
+}
+
+static int
+bond_rx_batch(struct dp_port *port, struct dp_packet *pkts, int max)
+{
+    struct bond *bond = bond_cast(port);
+    monitor_if_due(bond);
+
+    int active = atomic_load_explicit(&bond->active, memory_order_relaxed);
+    long long now_s = time_msec() / 1000;
+    int n = 0;
+    uint64_t dropped = 0;
+    for (size_t k = 0; k < bond->n && n < max; k++) {
+        size_t idx = (bond->rx_next + k) % bond->n;
+        struct bond_member *m = &bond->members[idx];
+        int got = dp_port_rx_batch(m->port, pkts + n, max - n);
+        if (got <= 0) {
+            continue;
+        }
+        if (!member_enabled(m)) {
+            dropped += (uint64_t) got;
+            continue;
+        }
+        int kept = 0;
+        for (int j = 0; j < got; j++) {
+            if (admissible(bond, (int) idx, active, &pkts[n + j], now_s)) {
+                pkts[n + kept++] = pkts[n + j];
+            }
+        }
+        dropped += (uint64_t) (got - kept);
+        n += kept;
+    }
+    bond->rx_next = (bond->rx_next + 1) % bond->n;
+    if (dropped) {
+        dp_port_count(&port->rx_dropped, dropped);
+    }
+    return n;
+}
+
+/* The byte at offset OFS of the frame TXD describes. */
+static uint8_t
+txd_byte(const struct dp_txd *txd, size_t ofs)
+{
+    return ofs < txd->hdr_len ? txd->hdr[ofs]
+           : txd->pkt->data[txd->rest_ofs + ofs - txd->hdr_len];
+}
+
+static uint64_t
+txd_src_mac(const struct dp_txd *txd)
+{
+    uint64_t mac = 0;
+    for (size_t i = 6; i < 12; i++) {
+        mac = (mac << 8) | txd_byte(txd, i);
+    }
+    return mac;
+}
+
+static int
+slb_member(const struct bond *bond, uint64_t mac)
+{
+    int m = atomic_load_explicit(&bond->buckets[mac_hash(mac) % N_BUCKETS],
+                                 memory_order_relaxed);
+    return member_enabled(&bond->members[m]) ? m : -1;
+}
+
+static void
+bond_tx_batch(struct dp_port *port, const struct dp_txd *txds, int n)
+{
+    struct bond *bond = bond_cast(port);
+    if (bond->mode == DP_BOND_ACTIVE_BACKUP) {
+        int active = atomic_load_explicit(&bond->active, memory_order_relaxed);
+        if (active < 0) {
+            dp_port_count(&port->tx_dropped, (uint64_t) n);
+        } else {
+            dp_port_tx_batch(bond->members[active].port, txds, n);
+        }
+        return;
+    }
+
+    /* balance-slb: runs of frames for the same member go out together. */
+    uint64_t now_s = (uint64_t) (time_msec() / 1000) & 0xffff;
+    int start = 0, run_member = -2;
+    for (int i = 0; i <= n; i++) {
+        int m = -2;
+        if (i < n) {
+            uint64_t mac = txd_src_mac(&txds[i]);
+            m = slb_member(bond, mac);
+            atomic_store_explicit(&bond->sent[mac_hash(mac) % N_SENT],
+                                  mac | (now_s << 48), memory_order_relaxed);
+        }
+        if (m != run_member || i == n) {
+            if (i > start) {
+                if (run_member < 0) {
+                    dp_port_count(&port->tx_dropped, (uint64_t) (i - start));
+                } else {
+                    dp_port_tx_batch(bond->members[run_member].port,
+                                     txds + start, i - start);
+                }
+            }
+            start = i;
+            run_member = m;
+        }
+    }
+}
+
+static int
+bond_fd(const struct dp_port *port)
+{
+    return bond_cast(port)->epfd;
+}
+
+static void
+bond_stats(struct dp_port *port, struct dp_port_stats *s)
+{
+    struct bond *bond = bond_cast(port);
+    for (size_t i = 0; i < bond->n; i++) {
+        struct dp_port_stats ms;
+        dp_port_get_stats(bond->members[i].port, &ms);
+        s->rx_packets += ms.rx_packets;
+        s->rx_bytes += ms.rx_bytes;
+        s->rx_dropped += ms.rx_dropped;
+        s->rx_errors += ms.rx_errors;
+        s->tx_packets += ms.tx_packets;
+        s->tx_bytes += ms.tx_bytes;
+        s->tx_dropped += ms.tx_dropped;
+        s->tx_errors += ms.tx_errors;
+    }
+}
+
+static void
+bond_close(struct dp_port *port)
+{
+    struct bond *bond = bond_cast(port);
+    for (size_t i = 0; i < bond->n; i++) {
+        dp_port_close(bond->members[i].port);
+    }
+    free(bond->members);
+    free(bond->primary);
+    if (bond->epfd >= 0) {
+        close(bond->epfd);
+    }
+    if (bond->timerfd >= 0) {
+        close(bond->timerfd);
+    }
+    if (bond->sock >= 0) {
+        close(bond->sock);
+    }
+    pthread_mutex_destroy(&bond->mutex);
+    dp_port_uninit(&bond->up);
+    free(bond);
+}
+
+static int
+epoll_add(int epfd, int fd)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data = { .fd = fd } };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? errno : 0;
+}
+
+static int
+bond_open(const char *name, const struct dp_port_options *options,
+          struct dp_port **portp)
+{
+    const struct dp_bond_config *cfg = options->bond;
+    if (!cfg || !cfg->n_members || cfg->n_members > DP_BOND_MAX_MEMBERS
+        || cfg->updelay_ms < 0 || cfg->downdelay_ms < 0) {
+        return EINVAL;
+    }
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        if (!strcmp(cfg->members[i].type, "bond")) {
+            return EINVAL;          /* No bonds of bonds. */
+        }
+    }
+
+    struct bond *bond = xzalloc(sizeof *bond);
+    dp_port_init(&bond->up, &dp_port_bond_class, name);
+    pthread_mutex_init(&bond->mutex, NULL);
+    bond->mode = cfg->mode;
+    bond->updelay = cfg->updelay_ms;
+    bond->downdelay = cfg->downdelay_ms;
+    bond->primary = cfg->primary ? xstrdup(cfg->primary) : NULL;
+    bond->primary_idx = -1;
+    bond->members = xcalloc(cfg->n_members, sizeof *bond->members);
+    bond->timerfd = bond->sock = -1;
+    atomic_init(&bond->active, -1);
+    bond->epfd = epoll_create1(EPOLL_CLOEXEC);
+    int error = bond->epfd < 0 ? errno : 0;
+    if (!error) {
+        bond->timerfd = timerfd_create(CLOCK_MONOTONIC,
+                                       TFD_NONBLOCK | TFD_CLOEXEC);
+        error = bond->timerfd < 0 ? errno : 0;
+    }
+    if (!error) {
+        struct itimerspec its = {
+            .it_interval = { 0, MONITOR_MSEC * 1000000L },
+            .it_value = { 0, MONITOR_MSEC * 1000000L },
+        };
+        error = timerfd_settime(bond->timerfd, 0, &its, NULL) ? errno
+                : epoll_add(bond->epfd, bond->timerfd);
+    }
+    bond->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    for (size_t i = 0; !error && i < cfg->n_members; i++) {
+        const struct dp_bond_member_config *mc = &cfg->members[i];
+        struct dp_port_options mo = { .mac = mc->mac };
+        struct bond_member *m = &bond->members[i];
+        error = dp_port_open(mc->type, mc->name, &mo, &m->port);
+        if (error) {
+            break;
+        }
+        bond->n++;
+        error = epoll_add(bond->epfd, dp_port_fd(m->port));
+        m->has_carrier = !strcmp(mc->type, "system")
+                         || !strcmp(mc->type, "internal");
+        m->delay_expires = LLONG_MAX;
+        m->carrier = sample_carrier(bond, m);
+        atomic_init(&m->enabled, m->carrier);
+        if (bond->primary && !strcmp(bond->primary, mc->name)) {
+            bond->primary_idx = (int) i;
+        }
+    }
+    if (error) {
+        bond_close(&bond->up);
+        return error;
+    }
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        atomic_init(&bond->buckets[b], (uint8_t) (b % bond->n));
+    }
+    pthread_mutex_lock(&bond->mutex);
+    reselect(bond, true);
+    pthread_mutex_unlock(&bond->mutex);
+    bond->next_monitor = time_msec() + MONITOR_MSEC - 10;
+    *portp = &bond->up;
+    return 0;
+}
+
+/* --- Control (switchd's thread) --- */
+
+enum dp_bond_mode
+dp_bond_get_mode(const struct dp_port *port)
+{
+    return bond_cast(port)->mode;
+}
+
+void
+dp_bond_get_delays(const struct dp_port *port, int *updelay, int *downdelay)
+{
+    *updelay = bond_cast(port)->updelay;
+    *downdelay = bond_cast(port)->downdelay;
+}
+
+const char *
+dp_bond_get_primary(const struct dp_port *port)
+{
+    return bond_cast(port)->primary;
+}
+
+size_t
+dp_bond_n_members(const struct dp_port *port)
+{
+    return bond_cast(port)->n;
+}
+
+void
+dp_bond_get_member(struct dp_port *port, size_t idx, long long now,
+                   struct dp_bond_member_status *s)
+{
+    struct bond *bond = bond_cast(port);
+    struct bond_member *m = &bond->members[idx];
+    memset(s, 0, sizeof *s);
+    s->name = m->port->name;
+    pthread_mutex_lock(&bond->mutex);
+    s->enabled = member_enabled(m);
+    s->may_enable = true;           /* Only LACP could veto; none here. */
+    s->carrier = m->carrier;
+    s->delay_left_ms = m->delay_expires == LLONG_MAX ? -1
+                       : MAX(0, m->delay_expires - now);
+    pthread_mutex_unlock(&bond->mutex);
+    dp_port_get_stats(m->port, &s->stats);
+}
+
+struct dp_port *
+dp_bond_member_port(struct dp_port *port, size_t idx)
+{
+    return bond_cast(port)->members[idx].port;
+}
+
+int
+dp_bond_active(const struct dp_port *port)
+{
+    return atomic_load(&bond_cast(port)->active);
+}
+
+uint64_t
+dp_bond_active_seq(const struct dp_port *port)
+{
+    return atomic_load(&bond_cast(port)->active_seq);
+}
+
+int
+dp_bond_member_for_mac(const struct dp_port *port, uint64_t mac)
+{
+    const struct bond *bond = bond_cast(port);
+    return bond->mode == DP_BOND_BALANCE_SLB ? slb_member(bond, mac)
+           : atomic_load(&bond->active);
+}
+
+static int
+find_member(const struct bond *bond, const char *name)
+{
+    for (size_t i = 0; i < bond->n; i++) {
+        if (!strcmp(bond->members[i].port->name, name)) {
+            return (int) i;
+        }
+    }
+    return -1;
+}
+
+int
+dp_bond_set_active(struct dp_port *port, const char *member, long long now)
+{
+    struct bond *bond = bond_cast(port);
+    int idx = find_member(bond, member);
+    if (idx < 0) {
+        return ENOENT;
+    }
+    (void) now;
+    int error = 0;
+    pthread_mutex_lock(&bond->mutex);
+    if (!member_enabled(&bond->members[idx])) {
+        error = EINVAL;
+    } else if (atomic_load(&bond->active) == idx) {
+        error = EALREADY;
+    } else {
+        set_active(bond, idx);
+    }
+    pthread_mutex_unlock(&bond->mutex);
+    return error;
+}
+
+int
+dp_bond_set_member_enabled(struct dp_port *port, const char *member,
+                           bool enable, long long now)
+{
+    struct bond *bond = bond_cast(port);
+    int idx = find_member(bond, member);
+    if (idx < 0) {
+        return ENOENT;
+    }
+    (void) now;
+    pthread_mutex_lock(&bond->mutex);
+    struct bond_member *m = &bond->members[idx];
+    m->delay_expires = LLONG_MAX;
+    if (member_enabled(m) != enable) {
+        atomic_store(&m->enabled, enable);
+        reselect(bond, false);
+    }
+    pthread_mutex_unlock(&bond->mutex);
+    return 0;
+}
+
+int
+dp_bond_send_learning_packet(struct dp_port *port, uint64_t mac,
+                             uint16_t vlan)
+{
+    struct bond *bond = bond_cast(port);
+    int m = dp_bond_member_for_mac(port, mac);
+    if (m < 0) {
+        return ENETDOWN;
+    }
+    uint8_t frame[64];
+    memset(frame, 0, sizeof frame);
+    memset(frame, 0xff, 6);
+    for (int i = 0; i < 6; i++) {
+        frame[6 + i] = (uint8_t) (mac >> (40 - 8 * i));
+    }
+    size_t ofs = 12;
+    if (vlan) {
+        frame[ofs++] = 0x81;
+        frame[ofs++] = 0x00;
+        frame[ofs++] = (uint8_t) ((vlan >> 8) & 0x0f);
+        frame[ofs++] = (uint8_t) vlan;
+    }
+    static const uint8_t rarp[] = {
+        0x80, 0x35,                 /* Ethertype RARP. */
+        0x00, 0x01, 0x08, 0x00,     /* Ethernet, IPv4. */
+        6, 4, 0x00, 0x03,           /* Sizes; reverse request. */
+    };
+    memcpy(frame + ofs, rarp, sizeof rarp);
+    ofs += sizeof rarp;
+    memcpy(frame + ofs, frame + 6, 6);          /* Sender MAC. */
+    memcpy(frame + ofs + 10, frame + 6, 6);     /* Target MAC. */
+    ofs += 20;
+    struct dp_packet pkt = {
+        .data = frame,
+        .size = (uint32_t) MAX(ofs, (size_t) 60),
+    };
+    struct dp_txd txd = { .pkt = &pkt };
+    dp_port_tx_batch(bond->members[m].port, &txd, 1);
+    return 0;
+}
+
+const struct dp_port_class dp_port_bond_class = {
+    .type = "bond",
+    .open = bond_open,
+    .rx_batch = bond_rx_batch,
+    .tx_batch = bond_tx_batch,
+    .fd = bond_fd,
+    .stats = bond_stats,
+    .close = bond_close,
+};

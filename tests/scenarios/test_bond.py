@@ -1,0 +1,218 @@
+"""Bonds (Port rows with several interfaces) in lanyard-switchd.
+
+Topology: namespace X (10.N.0.1) on an ordinary port; namespace U, the
+"upstream switch", is a Linux bridge holding the peer ends A0 and B0 of two
+veths whose host ends A1 and B1 form the bond (10.N.0.9 on the Linux
+bridge).  Failover is made by setting a peer end down inside U, which takes
+the carrier off the bond member."""
+import re
+import subprocess
+import time
+
+from switchd_env import (APPCTL, env, nsrun, sh,  # noqa: F401
+                         skip_unless_ready, wait_for)
+
+pytestmark = skip_unless_ready
+
+PY = "/usr/bin/python3"
+
+
+def upstream(env):
+    """Creates U with its Linux bridge and the two legs; returns the bond
+    member names (host ends) and U's name."""
+    u = env.ns("u")
+    sh("ip", "netns", "add", u)
+    env.namespaces.append(u)
+    nsrun(u, "ip", "link", "add", "ub", "type", "bridge", "stp_state", "0")
+    members = []
+    for leg in "ab":
+        inner, outer = env.ns_if(leg), env.host_if(leg)
+        sh("ip", "link", "add", inner, "type", "veth", "peer", "name", outer)
+        env.links.append(outer)
+        sh("ip", "link", "set", inner, "netns", u)
+        nsrun(u, "ip", "link", "set", inner, "master", "ub")
+        nsrun(u, "ip", "link", "set", inner, "up")
+        sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % outer,
+           check=False)
+        sh("ip", "link", "set", outer, "up")
+        members.append(outer)
+    nsrun(u, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    nsrun(u, "ip", "addr", "add", env.ip(9) + "/24", "dev", "ub")
+    nsrun(u, "ip", "link", "set", "ub", "up")
+    return members, u
+
+
+def make_bond(env, *bond_settings):
+    br, bond = env.ns("br"), env.ns("bond")
+    env.vsctl("add-br", br)
+    env.add_ns("x", env.ip(1) + "/24")
+    env.vsctl("add-port", br, env.host_if("x"))
+    members, u = upstream(env)
+    env.vsctl("add-bond", br, bond, *members, *bond_settings)
+    return br, bond, members, u
+
+
+def active_member(env, bond):
+    m = re.search(r"^member (\S+): enabled\n  active member$",
+                  env.appctl("bond/show", bond), re.M)
+    return m and m.group(1)
+
+
+def mac_of(dev):
+    with open("/sys/class/net/%s/address" % dev) as f:
+        return f.read().strip()
+
+
+def sniff_rarp(env, u, dev, src):
+    """Starts capturing RARP frames from SRC on DEV inside U."""
+    code = ("from scapy.all import sniff\n"
+            "p = sniff(iface=%r, timeout=6, count=1, lfilter=lambda p: "
+            "p.type == 0x8035 and p.src == %r)\n"
+            "print('GOT' if p else 'NONE', flush=True)\n" % (dev, src))
+    proc = subprocess.Popen(["ip", "netns", "exec", u, PY, "-c", code],
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(1.0)             # Let scapy open its socket.
+    return proc
+
+
+def test_active_backup_failover(env):
+    br, bond, members, u = make_bond(env, "bond_downdelay=100",
+                                 "other_config:bond-detect-mode=miimon")
+    assert env.ping_eventually("x", env.ip(9))
+    for m in members:
+        assert env.get("Interface", m, "error") in ("", "[]")
+        assert env.get("Interface", m, "link_state") == "up"
+    ofports = {env.get("Interface", m, "ofport") for m in members}
+    assert len(ofports) == 1 and int(ofports.pop()) > 0
+
+    show = env.appctl("bond/show", bond)
+    assert show.startswith("---- %s ----\nbond_mode: active-backup\n" % bond)
+    for line in ("updelay: 0 ms", "downdelay: 100 ms", "lacp_status: off",
+                 "active-backup primary: <none>", "  may_enable: true"):
+        assert line in show, show
+    first = active_member(env, bond)
+    assert first in members, show
+    other = members[1 - members.index(first)]
+    assert wait_for(lambda: env.get("Port", bond, "bond_active_slave")
+                    == mac_of(first), 5)
+
+    # Carrier loss on the active member: traffic moves to the other one,
+    # which announces X's MAC upstream with a learning packet.
+    x_mac = nsrun(env.ns("x"), "cat", "/sys/class/net/%s/address"
+                  % env.ns_if("x")).stdout.strip()
+    peer_of = {m: env.ns_if(m[len(env.pfx)]) for m in members}
+    sniffer = sniff_rarp(env, u, peer_of[other], x_mac)
+    nsrun(u, "ip", "link", "set", peer_of[first], "down")
+    assert wait_for(lambda: active_member(env, bond) == other, 3)
+    assert sniffer.communicate(timeout=10)[0].strip() == "GOT"
+    assert env.ping_eventually("x", env.ip(9), 3)
+    assert wait_for(lambda: env.get("Port", bond, "bond_active_slave")
+                    == mac_of(other), 5)
+    assert "member %s: disabled" % first in env.appctl("bond/show", bond)
+
+    # Link back: no preemption without bond-primary; set-active-member.
+    nsrun(u, "ip", "link", "set", peer_of[first], "up")
+    assert wait_for(lambda: "member %s: enabled" % first
+                    in env.appctl("bond/show", bond), 3)
+    assert active_member(env, bond) == other
+    assert env.appctl("bond/set-active-member", bond, first).strip() == "done"
+    assert active_member(env, bond) == first
+    assert env.appctl("bond/set-active-member", bond,
+                      first).strip() == "no change"
+    assert env.ping_eventually("x", env.ip(9), 3)
+
+    # disable-member moves traffic off the member at once.
+    assert env.appctl("bond/disable-member", bond,
+                      first).strip() == "disabled"
+    assert active_member(env, bond) == other
+    r = sh(APPCTL, "-t", env.swctl,
+           "bond/set-active-member", bond, first, check=False)
+    assert "cannot make disabled member active" in r.stderr
+    assert env.appctl("bond/enable-member", bond, first).strip() == "enabled"
+    assert env.ping_eventually("x", env.ip(9), 3)
+
+    # Per-member statistics: the member that carried the pings sent them.
+    def tx(m):
+        s = env.get("Interface", m, "statistics")
+        found = re.search(r"tx_packets=(\d+)", s)
+        return int(found.group(1)) if found else 0
+    assert wait_for(lambda: tx(first) > 0 and tx(other) > 0, 7)
+
+    # Reconfiguring rebuilds the bond; bond_active_slave keeps the active
+    # member (as OVS does across restarts).
+    assert active_member(env, bond) == other
+    env.vsctl("set", "Port", bond, "bond_updelay=50")
+    assert "updelay: 50 ms" in env.appctl("bond/show", bond)
+    assert active_member(env, bond) == other
+    assert env.ping_eventually("x", env.ip(9), 3)
+
+
+def test_balance_slb_spreads_and_filters_reflections(env):
+    primary = "other_config:bond-primary=" + env.host_if("b")
+    br, bond, members, u = make_bond(env, "bond_mode=balance-slb", primary)
+    assert env.ping_eventually("x", env.ip(9))
+    show = env.appctl("bond/show", bond)
+    assert "bond_mode: balance-slb" in show
+    assert "active-backup primary: %s\n" % env.host_if("b") in show
+    assert active_member(env, bond) == env.host_if("b")
+
+    def rx(dev):
+        out = nsrun(u, "cat", "/sys/class/net/%s/statistics/rx_packets"
+                    % dev).stdout
+        return int(out)
+    peers = [env.ns_if("a"), env.ns_if("b")]
+    before = [rx(p) for p in peers]
+    macs = ["02:00:00:00:%02x:01" % i for i in range(8)]
+    code = ("from scapy.all import Ether, sendp\n"
+            "sendp([Ether(src=m, dst='ff:ff:ff:ff:ff:ff', type=0x88b5)"
+            "/(b'x' * 50) for m in %r for _ in range(5)], iface=%r, "
+            "verbose=0)\n" % (macs, env.ns_if("x")))
+    nsrun(env.ns("x"), PY, "-c", code)
+    time.sleep(0.5)
+    got = [rx(p) - b for p, b in zip(peers, before)]
+    # 40 frames leave on one member each; the Linux bridge floods each
+    # back on the other member, where the bond must drop it.
+    assert got[0] >= 5 and got[1] >= 5, got
+    assert 40 <= sum(got) <= 48, got
+    fdb = env.appctl("fdb/show", br)
+    bond_port = env.get("Interface", members[0], "ofport")
+    x_port = env.get("Interface", env.host_if("x"), "ofport")
+    for m in macs:
+        line = [ln for ln in fdb.splitlines() if m in ln]
+        assert line and line[0].split()[0] == x_port, (m, fdb, bond_port)
+
+
+def test_unsupported_bond_modes_report_errors(env):
+    br = env.ns("br")
+    env.vsctl("add-br", br)
+    env.add_ns("x", env.ip(1) + "/24")
+    env.add_ns("y", env.ip(2) + "/24")
+    for n in "xy":
+        env.vsctl("add-port", br, env.host_if(n))
+    members, u = upstream(env)
+    bond = env.ns("bond")
+    env.vsctl("add-bond", br, bond, *members, "lacp=active")
+    for m in members:
+        err = env.get("Interface", m, "error")
+        assert "lacp=active is not supported" in err and bond in err, err
+        assert env.get("Interface", m, "ofport") == "-1"
+    env.vsctl("set", "Port", bond, "lacp=off", "bond_mode=balance-tcp")
+    for m in members:
+        err = env.get("Interface", m, "error")
+        assert "balance-tcp is not supported" in err, err
+    assert env.ping("x", env.ip(2))
+    env.vsctl("clear", "Port", bond, "bond_mode")
+    for m in members:
+        assert env.get("Interface", m, "error") in ("", "[]")
+        assert int(env.get("Interface", m, "ofport")) > 0
+    assert env.ping_eventually("x", env.ip(9))
+
+    # Down to one interface: an ordinary port again; and back to a bond.
+    env.vsctl("del-bond-iface", bond, members[1])
+    assert int(env.get("Interface", members[0], "ofport")) > 0
+    assert "no such bond" in sh(APPCTL, "-t", env.swctl, "bond/show", bond,
+                                check=False).stderr
+    assert env.ping_eventually("x", env.ip(9))
+    env.vsctl("add-bond-iface", bond, members[1])
+    assert active_member(env, bond) in members
+    assert env.ping_eventually("x", env.ip(9))
