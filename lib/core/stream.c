@@ -28,7 +28,14 @@ struct pstream {
     char *unlink_path;          /* punix: socket file to remove on close. */
     int fd;
     uint16_t port;
+    /* After accept() fails for want of a resource (EMFILE, ENFILE, ENOBUFS,
+     * ENOMEM), the pending connection keeps the listener readable: stop
+     * accepting until this time_msec() instead of spinning. */
+    long long accept_backoff_until;
 };
+
+/* How long a listener rests after a resource failure in accept(). */
+#define ACCEPT_BACKOFF_MSEC 100
 
 static unsigned int n_unix_accepted;
 
@@ -571,10 +578,19 @@ pstream_accept(struct pstream *ps, struct stream **streamp)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     *streamp = NULL;
+    if (ps->accept_backoff_until && time_msec() < ps->accept_backoff_until) {
+        return EAGAIN;
+    }
+    ps->accept_backoff_until = 0;
     int fd = accept4(ps->fd, (struct sockaddr *) &ss, &len,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        return errno == EWOULDBLOCK ? EAGAIN : errno;
+        int error = errno == EWOULDBLOCK ? EAGAIN : errno;
+        if (error == EMFILE || error == ENFILE || error == ENOBUFS
+            || error == ENOMEM) {
+            ps->accept_backoff_until = time_msec() + ACCEPT_BACKOFF_MSEC;
+        }
+        return error;
     }
     char *name;
     if (ps->kind == STREAM_KIND_UNIX) {
@@ -603,7 +619,11 @@ pstream_accept(struct pstream *ps, struct stream **streamp)
 void
 pstream_wait(struct pstream *ps)
 {
-    poll_fd_wait(ps->fd, POLLIN);
+    if (ps->accept_backoff_until) {
+        poll_timer_wait_until(ps->accept_backoff_until);
+    } else {
+        poll_fd_wait(ps->fd, POLLIN);
+    }
 }
 
 void

@@ -291,13 +291,14 @@ unixctl_server_run(struct unixctl_server *server)
     if (!server) {
         return;
     }
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     for (int i = 0; i < 10; i++) {
         struct stream *stream;
         int error = pstream_accept(server->listener, &stream);
         if (error) {
             if (error != EAGAIN) {
-                VLOG_WARN("%s: accept failed: %s", server->path,
-                          strerror(error));
+                VLOG_WARN_RL(&rl, "%s: accept failed: %s", server->path,
+                             strerror(error));
             }
             break;
         }

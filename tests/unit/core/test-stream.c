@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -206,6 +207,62 @@ test_ssl_unconfigured(void **state)
     assert_int_equal(pstream_open("pssl:0", &ps), ENOPROTOOPT);
 }
 
+/* accept() failing with EMFILE leaves the connection pending and the
+ * listener readable; the listener must rest (EAGAIN, a timer instead of the
+ * fd in the poll set) rather than make its caller spin, then accept the
+ * connection once descriptors are free again. */
+static void
+test_accept_backoff_on_emfile(void **state)
+{
+    char dir[] = "/tmp/lanyard-test-stream-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *pname = xasprintf("punix:%s/s.sock", dir);
+    struct pstream *ps;
+    assert_int_equal(pstream_open(pname, &ps), 0);
+    struct stream *client;
+    assert_int_equal(stream_open_block(pname + 1, 2000, &client), 0);
+
+    /* Use up every descriptor below a lowered limit. */
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int fillers[64];
+    int n_fillers = 0;
+    int top = dup(0);
+    assert_true(top >= 0);
+    close(top);
+    struct rlimit low = { .rlim_cur = (rlim_t) top + 8, .rlim_max = old.rlim_max };
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    int fd;
+    while (n_fillers < 64 && (fd = dup(0)) >= 0) {
+        fillers[n_fillers++] = fd;
+    }
+    assert_int_equal(errno, EMFILE);
+
+    struct stream *server;
+    assert_int_equal(pstream_accept(ps, &server), EMFILE);
+    assert_null(server);
+    /* Resting: no retry of accept() for a while, and poll_block() must
+     * return on the timer, not at once on the readable fd. */
+    assert_int_equal(pstream_accept(ps, &server), EAGAIN);
+    long long start = time_msec();
+    pstream_wait(ps);
+    poll_block();
+    assert_true(time_msec() - start >= 50);
+
+    for (int i = 0; i < n_fillers; i++) {
+        close(fillers[i]);
+    }
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    server = accept_block(ps);
+    exchange(client, server);
+
+    stream_close(server);
+    stream_close(client);
+    pstream_close(ps);
+    assert_int_equal(rmdir(dir), 0);
+    free(pname);
+}
+
 int
 main(void)
 {
@@ -216,6 +273,7 @@ main(void)
         cmocka_unit_test(test_tcp),
         cmocka_unit_test(test_tcp6),
         cmocka_unit_test(test_ssl_unconfigured),
+        cmocka_unit_test(test_accept_backoff_on_emfile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
