@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from conftest import (CTL, OVS_VSCTL, needs_build, needs_root, rand_name,
+from ctl_env import service  # noqa: F401 (pytest fixture)
+from ctl_env import (CTL, OVS_VSCTL, needs_build, needs_root, rand_name,
                       run)
 
 pytestmark = [needs_build, needs_root]

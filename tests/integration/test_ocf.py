@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from conftest import (CTL, OCF_DIR, VSCTL, needs_build, needs_root,
+from ctl_env import service  # noqa: F401 (pytest fixture)
+from ctl_env import (CTL, OCF_DIR, VSCTL, needs_build, needs_root,
                       rand_name, run)
 
 OCF_TESTER = shutil.which("ocf-tester") or "/usr/sbin/ocf-tester"

@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from conftest import BUILD, CTL, ROOT, run
+from ctl_env import BUILD, CTL, ROOT, run
 
 UNITS = ["lanyard-dbd.service", "lanyard-switchd.service", "lanyard.service"]
 UNIT_SRC = os.path.join(ROOT, "packaging", "systemd")

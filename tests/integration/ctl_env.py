@@ -1,4 +1,4 @@
-"""Fixtures for the service-integration tests (lanyard-ctl, OCF agents,
+"""Helpers for the service-integration tests (lanyard-ctl, OCF agents,
 systemd units).
 
 `Service` runs scripts/lanyard-ctl against the build in LANYARD_BUILD with
