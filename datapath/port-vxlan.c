@@ -541,42 +541,36 @@ fill_sockaddr(const struct vxlan_addr *addr, uint16_t port,
     }
 }
 
+/* The outer-header socket options for CFG, one family's spelling or the
+ * other's; TTL and TOS are left to the kernel when inherited. */
 static int
 tx_socket_options(int fd, const struct vxlan_config *cfg)
 {
-    int error = 0;
-    if (cfg->remote.family == AF_INET) {
-        error = set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER,
-                        cfg->df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT);
-        if (!error && cfg->ttl != VXLAN_TTL_INHERIT) {
-            error = set_int(fd, IPPROTO_IP, IP_TTL, cfg->ttl);
-        }
-        if (!error && cfg->tos != VXLAN_TOS_INHERIT) {
-            error = set_int(fd, IPPROTO_IP, IP_TOS, cfg->tos);
-        }
-        if (!error) {
-            error = set_int(fd, SOL_SOCKET, SO_NO_CHECK, !cfg->csum);
-        }
-        if (!error && cfg->local.family) {
-            error = set_int(fd, IPPROTO_IP, IP_FREEBIND, 1);
-        }
-    } else {
-        error = set_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER,
-                        cfg->df ? IPV6_PMTUDISC_DO : IPV6_PMTUDISC_DONT);
-        if (!error && cfg->ttl != VXLAN_TTL_INHERIT) {
-            error = set_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, cfg->ttl);
-        }
-        if (!error && cfg->tos != VXLAN_TOS_INHERIT) {
-            error = set_int(fd, IPPROTO_IPV6, IPV6_TCLASS, cfg->tos);
-        }
-        if (!error) {
-            error = set_int(fd, IPPROTO_UDP, UDP_NO_CHECK6_TX, !cfg->csum);
-        }
-        if (!error && cfg->local.family) {
-            error = set_int(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1);
+    bool v4 = cfg->remote.family == AF_INET;
+    int ip = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+    const struct { bool wanted; int level, name, value; } opts[] = {
+        { true, ip, v4 ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER,
+          cfg->df ? (v4 ? IP_PMTUDISC_DO : IPV6_PMTUDISC_DO)
+                  : (v4 ? IP_PMTUDISC_DONT : IPV6_PMTUDISC_DONT) },
+        { cfg->ttl != VXLAN_TTL_INHERIT, ip,
+          v4 ? IP_TTL : IPV6_UNICAST_HOPS, cfg->ttl },
+        { cfg->tos != VXLAN_TOS_INHERIT, ip,
+          v4 ? IP_TOS : IPV6_TCLASS, cfg->tos },
+        { true, v4 ? SOL_SOCKET : IPPROTO_UDP,
+          v4 ? SO_NO_CHECK : UDP_NO_CHECK6_TX, !cfg->csum },
+        { cfg->local.family != 0, ip,
+          v4 ? IP_FREEBIND : IPV6_FREEBIND, 1 },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+        if (opts[i].wanted) {
+            int error = set_int(fd, opts[i].level, opts[i].name,
+                                opts[i].value);
+            if (error) {
+                return error;
+            }
         }
     }
-    return error;
+    return 0;
 }
 
 static int

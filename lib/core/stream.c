@@ -199,12 +199,13 @@ stream_create(enum stream_kind kind, const char *name, int fd,
     return s;
 }
 
-int
-stream_verify_name(const char *name)
+/* Checks NAME as an active (PASSIVE false) or passive stream name. */
+static int
+verify_name(const char *name, bool passive)
 {
     enum stream_kind kind;
     const char *suffix;
-    int error = kind_from_name(name, false, &kind, &suffix);
+    int error = kind_from_name(name, passive, &kind, &suffix);
     if (error) {
         return error;
     }
@@ -213,7 +214,13 @@ stream_verify_name(const char *name)
     }
     struct sockaddr_storage ss;
     socklen_t len;
-    return parse_inet(suffix, true, &ss, &len);
+    return parse_inet(suffix, !passive, &ss, &len);
+}
+
+int
+stream_verify_name(const char *name)
+{
+    return verify_name(name, false);
 }
 
 bool
@@ -455,18 +462,7 @@ stream_get_name(const struct stream *s)
 int
 pstream_verify_name(const char *name)
 {
-    enum stream_kind kind;
-    const char *suffix;
-    int error = kind_from_name(name, true, &kind, &suffix);
-    if (error) {
-        return error;
-    }
-    if (kind == STREAM_KIND_UNIX) {
-        return *suffix ? 0 : EINVAL;
-    }
-    struct sockaddr_storage ss;
-    socklen_t len;
-    return parse_inet(suffix, false, &ss, &len);
+    return verify_name(name, true);
 }
 
 /* Removes PATH if it is a socket nobody listens on any more. */
