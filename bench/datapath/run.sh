@@ -38,6 +38,7 @@ ROUNDS=${ROUNDS:-3}
 N_MACS=100000
 NICE=${NICE:-0}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
 P=ldpb$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')
 T=$(mktemp -d)
 GEN=${P}g SINK=${P}s
@@ -133,23 +134,6 @@ measure_pps() {
     measure_rate $SINK ${P}s0 "$1"
 }
 
-# Prints iperf3 TCP throughput GEN->SINK in Gbit/s (0 if it failed).
-measure_tcp() {
-    ip netns exec $SINK iperf3 -s -1 -D -I "$T/iperf.pid" >/dev/null 2>&1
-    sleep 0.3
-    ip netns exec $GEN timeout $((SECS + 10)) iperf3 -c 10.251.0.2 \
-        -t "$SECS" --connect-timeout 3000 -J >"$T/iperf.json" 2>/dev/null
-    [ -f "$T/iperf.pid" ] && kill "$(cat "$T/iperf.pid")" 2>/dev/null
-    rm -f "$T/iperf.pid"
-    /usr/bin/python3 -c '
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-    print("%.2f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))
-except Exception:
-    print("0.00")' "$T/iperf.json"
-}
-
 # Prints the median ping round trip GEN->SINK in microseconds.
 measure_rtt() {
     ip netns exec $GEN ping -c 200 -i 0.005 -W 1 10.251.0.2 2>/dev/null \
@@ -167,7 +151,7 @@ measure_all() {
     set -- $(measure_pps $N_MACS)
     R_MANY=$1 R_MCOST=$2
     $pin 0-1
-    R_TCP=$(measure_tcp)
+    R_TCP=$(measure_tcp 10.251.0.2)
     R_RTT=$(measure_rtt)
 }
 
@@ -273,12 +257,6 @@ for round in $(seq "$ROUNDS"); do
 done
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Median over rounds of column $2 for switch $1.
-median() {
-    awk -v s="$1" -v c="$2" '$2 == s {print $c}' "$T/results" | sort -g \
-        | awk '{a[NR] = $1} END {print a[int((NR+1)/2)]}'
-}
-ratio() { echo "$1 $2" | awk '{ if ($1 != "-" && $2 > 0) printf "%.2f", $1/$2; else print "-" }'; }
 
 L_PPS=$(median linux 3) L_TCP=$(median linux 5) L_RTT=$(median linux 6)
 printf '%-8s %8s %6s %9s %6s %8s %6s %6s %6s %7s %6s\n' switch "64B Mpps" \

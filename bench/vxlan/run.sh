@@ -32,6 +32,7 @@ BASELINE=${BASELINE:-}
 [ -n "$BASELINE" ] && BASELINE=$(cd "$BASELINE" && pwd)
 ROUNDS=${ROUNDS:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
 P=lvxb$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')
 T=$(mktemp -d)
 GEN=${P}g SINK=${P}s A=${P}a B=${P}b
@@ -97,22 +98,6 @@ measure_pps() {
     echo "$r1 $r2 $t1 $t2" | awk '{printf "%.3f", ($2-$1)/($4-$3)/1e6}'
 }
 
-measure_tcp() {
-    ip netns exec $SINK iperf3 -s -1 -D -I "$T/iperf.pid" >/dev/null 2>&1
-    sleep 0.3
-    ip netns exec $GEN timeout $((SECS + 10)) iperf3 -c 10.253.0.2 \
-        -t "$SECS" --connect-timeout 3000 -J >"$T/iperf.json" 2>/dev/null
-    [ -f "$T/iperf.pid" ] && kill "$(cat "$T/iperf.pid")" 2>/dev/null
-    rm -f "$T/iperf.pid"
-    /usr/bin/python3 -c '
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-    print("%.2f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))
-except Exception:
-    print("0.00")' "$T/iperf.json"
-}
-
 # Pins every daemon of the current implementation to CPU $1.
 pin() {
     for pf in "$T"/a/*.pid "$T"/b/*.pid; do
@@ -129,7 +114,7 @@ measure_all() {
     pin 1
     R_PPS=$(measure_pps)
     pin 0-1
-    R_TCP=$(measure_tcp)
+    R_TCP=$(measure_tcp 10.253.0.2)
 }
 
 run_linux() {
@@ -246,11 +231,6 @@ for round in $(seq "$ROUNDS"); do
 done
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-median() {
-    awk -v s="$1" -v c="$2" '$2 == s {print $c}' "$T/results" | sort -g \
-        | awk '{a[NR] = $1} END {print a[int((NR+1)/2)]}'
-}
-ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "-" }'; }
 
 L_PPS=$(median linux 3) L_TCP=$(median linux 4)
 printf '%-12s %8s %6s %9s %6s\n' vtep "64B Mpps" "/linux" "TCP Gb/s" "/linux"
