@@ -357,9 +357,18 @@ void
 fdb_set_max_entries(struct fdb *fdb, size_t n)
 {
     fdb->max_entries = clamp_size(n);
-    while (hmap_count(&fdb->entries) > fdb->max_entries && evict_one(fdb)) {
-        continue;
+    /* As ovs-vswitchd's mac_learning_run(): a table over its new size
+     * loses its least recently used learned entries, whatever their port,
+     * counted as expired.  Fair eviction is for making room for a new
+     * entry in a full table. */
+    size_t n_expired = 0;
+    while (hmap_count(&fdb->entries) > fdb->max_entries
+           && !list_is_empty(&fdb->lru)) {
+        remove_entry(fdb, CONTAINER_OF(fdb->lru.next, struct fdb_entry,
+                                       lru_node));
+        n_expired++;
     }
+    fdb->stats.n_expired += n_expired;
 }
 
 void
@@ -431,6 +440,17 @@ fill_info(const struct fdb_entry *e, long long now, struct fdb_entry_info *i)
     i->port = e->port->handle;
     i->is_static = e->is_static;
     i->age_s = e->is_static ? 0 : (now - e->used) / 1000;
+}
+
+bool
+fdb_find(const struct fdb *fdb, uint16_t vlan, uint64_t mac, long long now,
+         struct fdb_entry_info *info)
+{
+    const struct fdb_entry *e = find_entry(fdb, make_key(vlan, mac));
+    if (e) {
+        fill_info(e, now, info);
+    }
+    return e != NULL;
 }
 
 void

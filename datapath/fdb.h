@@ -29,7 +29,8 @@ void fdb_destroy(struct fdb *);
 
 /* Max entries is clamped to 10..1,000,000 and idle time to 15..3600 s, as
  * ovs-vswitchd does for other_config:mac-table-size / mac-aging-time.
- * Shrinking the table evicts immediately. */
+ * Shrinking the table drops the least recently used learned entries at
+ * once (counted as expired), as ovs-vswitchd's next run does. */
 void fdb_set_max_entries(struct fdb *, size_t);
 void fdb_set_idle_time(struct fdb *, unsigned int seconds);
 size_t fdb_max_entries(const struct fdb *);
@@ -82,6 +83,10 @@ struct fdb_entry_info {
     bool is_static;
     long long age_s;            /* Seconds since last seen (learned). */
 };
+
+/* The entry for (VLAN, MAC): true with *INFO filled in, else false. */
+bool fdb_find(const struct fdb *, uint16_t vlan, uint64_t mac, long long now,
+              struct fdb_entry_info *);
 
 /* Calls CB for every entry: learned ones least recently used first, then
  * static ones. */

@@ -11,6 +11,32 @@ port_index(const struct fwd_bridge *br, uint32_t port_no)
            : port_no == FWD_PORT_LOCAL ? br->local_index : -1;
 }
 
+static inline bool
+mac_is_reserved(const uint8_t *m)
+{
+    if (m[0] > 0x01) {          /* Most unicast: one test per frame. */
+        return false;
+    }
+    if (m[0] == 0x01 && m[1] == 0x80 && m[2] == 0xc2) {
+        return !m[3] && !m[4] && m[5] <= 0x0f;
+    }
+    if (m[0] == 0x01 && m[1] == 0x00 && m[2] == 0x0c) {
+        uint32_t low = (uint32_t) m[3] << 16 | (uint32_t) m[4] << 8 | m[5];
+        return low == 0x000000 || low == 0xcccccc || low == 0xcccccd
+               || low == 0xcdcdcd || (low & ~UINT32_C(7)) == 0xccccc0;
+    }
+    if (m[0] == 0x00 && m[1] == 0xe0 && m[2] == 0x2b) {
+        return !m[3] && !m[4] && (m[5] == 0 || m[5] == 4 || m[5] == 6);
+    }
+    return false;
+}
+
+bool
+fwd_mac_is_reserved(const uint8_t mac[6])
+{
+    return mac_is_reserved(mac);
+}
+
 /* Records what a lookup of source MAC SRC would do to the table, without
  * changing it. */
 static void
@@ -55,6 +81,15 @@ decide(const struct fwd_bridge *br, size_t in, struct fdb *fdb, long long now,
     }
     const uint8_t *dst = pkt->data;
     const uint8_t *src = pkt->data + PACKET_ETH_ADDR_LEN;
+    /* As OVS's NORMAL: after the VLAN check, before learning (a BPDU does
+     * not teach the switch where its sender is). */
+    if (!br->forward_bpdu && mac_is_reserved(dst)) {
+        if (trace) {
+            trace->reserved_drop = true;
+        }
+        stats->n_reserved_drops++;
+        return;
+    }
     uint16_t vlan = dec->cls.vlan;
     bool learning = fdb && !vlan_bitmap_get(&br->flood_vlans, vlan);
 
@@ -183,16 +218,10 @@ put_be16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t) v;
 }
 
-bool
-fwd_egress(const struct fwd_port *out, const struct fwd_decision *dec,
-           const struct dp_packet *pkt, struct dp_txd *txd)
+static inline __attribute__((always_inline)) void
+build_txd(enum vlan_out action, const struct packet_tag push, uint8_t n_strip,
+          const struct dp_packet *pkt, struct dp_txd *txd)
 {
-    struct packet_tag push;
-    enum vlan_out action = vlan_output(out->vlan, &dec->cls, &push);
-    if (action == VLAN_OUT_EXCLUDE) {
-        return false;
-    }
-    uint8_t n_strip = dec->cls.n_strip;
     txd->pkt = pkt;
     if (action == VLAN_OUT_TAGGED && n_strip == 1) {
         const uint8_t *t = pkt->data + 2 * PACKET_ETH_ADDR_LEN;
@@ -202,13 +231,13 @@ fwd_egress(const struct fwd_port *out, const struct fwd_decision *dec,
             txd->hdr_len = 0;
             txd->rest_ofs = 0;
             txd->vnet_delta = 0;
-            return true;
+            return;
         }
     } else if (action == VLAN_OUT_UNTAGGED && n_strip == 0) {
         txd->hdr_len = 0;
         txd->rest_ofs = 0;
         txd->vnet_delta = 0;
-        return true;
+        return;
     }
     memcpy(txd->hdr, pkt->data, 2 * PACKET_ETH_ADDR_LEN);
     txd->hdr_len = 2 * PACKET_ETH_ADDR_LEN;
@@ -220,7 +249,27 @@ fwd_egress(const struct fwd_port *out, const struct fwd_decision *dec,
     txd->rest_ofs = (uint16_t) (2 * PACKET_ETH_ADDR_LEN
                                 + n_strip * PACKET_VLAN_HLEN);
     txd->vnet_delta = (int8_t) (txd->hdr_len - txd->rest_ofs);
+}
+
+bool
+fwd_egress(const struct fwd_port *out, const struct fwd_decision *dec,
+           const struct dp_packet *pkt, struct dp_txd *txd)
+{
+    struct packet_tag push = { 0, 0 };
+    enum vlan_out action = vlan_output(out->vlan, &dec->cls, &push);
+    if (action == VLAN_OUT_EXCLUDE) {
+        return false;
+    }
+    build_txd(action, push, dec->cls.n_strip, pkt, txd);
     return true;
+}
+
+void
+fwd_egress_as(enum vlan_out action, const struct packet_tag *push,
+              const struct vlan_cls *cls, const struct dp_packet *pkt,
+              struct dp_txd *txd)
+{
+    build_txd(action, *push, cls->n_strip, pkt, txd);
 }
 
 size_t

@@ -22,6 +22,7 @@
 #include "vlan.h"
 
 struct fdb;
+struct mirror_set;
 
 #define FWD_MAX_BATCH 256
 
@@ -45,6 +46,9 @@ struct fwd_bridge {
     int32_t local_index;        /* Index of port FWD_PORT_LOCAL, or -1. */
     struct vlan_bitmap flood_vlans;     /* VLANs with learning disabled. */
     uint8_t vlan_limit;         /* other_config:vlan-limit, 0: no limit. */
+    bool forward_bpdu;          /* other_config:forward-bpdu: switch frames
+                                 * to reserved addresses too. */
+    const struct mirror_set *mirrors;   /* mirror.h; NULL: none. */
 };
 
 #define FWD_OUT_DROP (-1)
@@ -61,7 +65,18 @@ struct fwd_stats {
     uint64_t n_unicast;
     uint64_t n_flood;
     uint64_t n_hairpin_drops;   /* Destination learned on the input port. */
+    uint64_t n_reserved_drops;  /* Reserved destination, no forward-bpdu. */
 };
+
+/* True if MAC is an address a bridge never forwards unless its
+ * other_config:forward-bpdu is true (OVS's eth_addr_is_reserved()): the
+ * IEEE 802.1 link-local block 01:80:c2:00:00:00..0f (STP, pause, LACP and
+ * the other slow protocols, 802.1X, LLDP, ...), Extreme's EDP and EAPS
+ * (00:e0:2b:00:00:00/04/06, unicast addresses), and Cisco's ISL
+ * (01:00:0c:00:00:00), CDP/VTP/DTP/PAgP/UDLD (01:00:0c:cc:cc:cc), PVST+
+ * (01:00:0c:cc:cc:cd), UplinkFast (01:00:0c:cd:cd:cd) and CFM
+ * (01:00:0c:cc:cc:c0..c7). */
+bool fwd_mac_is_reserved(const uint8_t mac[6]);
 
 /* Decides the fate of the N (<= FWD_MAX_BATCH) frames in PKTS received on
  * port index IN of BR, updating FDB (may be NULL for no learning) at time
@@ -90,6 +105,7 @@ struct fwd_trace {
     enum packet_error parse;
     struct packet_info info;    /* After other_config:vlan-limit. */
     enum vlan_drop vlan_drop;
+    bool reserved_drop;         /* Reserved destination, no forward-bpdu. */
     bool learning;
     enum fwd_learn learn;
     uint32_t learn_old_port;    /* FWD_LEARN_MOVE: where it was. */
@@ -107,6 +123,14 @@ void fwd_trace(const struct fwd_bridge *br, size_t in, struct fdb *fdb,
  * OUT does not carry the frame's VLAN. */
 bool fwd_egress(const struct fwd_port *out, const struct fwd_decision *dec,
                 const struct dp_packet *pkt, struct dp_txd *txd);
+
+/* Fills *TXD for sending PKT (classified as CLS) with ACTION, which must
+ * not be VLAN_OUT_EXCLUDE (and PUSH, for VLAN_OUT_TAGGED): fwd_egress()'s
+ * header rewrite without its VLAN membership test, for mirror copies,
+ * which an output port receives whatever VLANs it carries. */
+void fwd_egress_as(enum vlan_out action, const struct packet_tag *push,
+                   const struct vlan_cls *cls, const struct dp_packet *pkt,
+                   struct dp_txd *txd);
 
 /* Writes the frame described by TXD into BUF (SIZE bytes); returns its
  * length, or 0 if it does not fit.  For backends that copy. */

@@ -13,11 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ds.h"
 #include "hash.h"
+#include "lacp.h"
+#include "packet.h"
 #include "util.h"
 
 #define MONITOR_MSEC 100
 #define N_BUCKETS 256
+#define LACP_DEFAULT_SYS_PRIORITY 65534     /* OVS's defaults. */
+#define LACP_DEFAULT_PORT_PRIORITY 65535
 /* balance-slb reflection filter: source MACs the bond sent, with the
  * second they were last sent in the top 16 bits. */
 #define N_SENT 1024
@@ -27,8 +32,12 @@ struct bond_member {
     struct dp_port *port;
     bool has_carrier;           /* A kernel device with a link state. */
     _Atomic bool enabled;
-    bool carrier;
+    bool carrier;               /* Last sampled link state. */
+    bool up;                    /* Carrier and LACP's may_enable: what
+                                 * updelay/downdelay act on. */
     long long delay_expires;    /* LLONG_MAX: no change pending. */
+    uint8_t mac[6];             /* Source of LACPDUs. */
+    bool lacp_port_id_auto;     /* Not configured: the port number. */
 };
 
 struct bond {
@@ -44,10 +53,16 @@ struct bond {
     pthread_mutex_t mutex;      /* Serialises state changes. */
     long long next_monitor;     /* Forwarding thread only. */
     size_t rx_next;             /* Forwarding thread only. */
+    struct lacp *lacp;          /* NULL: lacp=off.  Under the mutex. */
+    bool lacp_fallback_ab;
+    int rebalance_ms;
+    long long next_rebalance;   /* Under the mutex; LLONG_MAX: never. */
 
     _Atomic int active;
     _Atomic uint64_t active_seq;
+    _Atomic int lacp_status;    /* enum dp_bond_lacp_status. */
     _Atomic uint8_t buckets[N_BUCKETS];
+    _Atomic uint64_t bucket_bytes[N_BUCKETS];   /* Sent, decaying. */
     _Atomic uint64_t sent[N_SENT];
 };
 
@@ -132,7 +147,7 @@ reselect(struct bond *bond, bool prefer_primary)
     }
     set_active(bond, active);
 
-    if (bond->mode != DP_BOND_BALANCE_SLB) {
+    if (bond->mode == DP_BOND_ACTIVE_BACKUP) {
         return;
     }
     int enabled[DP_BOND_MAX_MEMBERS];
@@ -168,18 +183,32 @@ any_enabled(const struct bond *bond)
     return false;
 }
 
-/* One link-monitor step at NOW, as OVS's bond_link_status_update(). */
+static void lacp_send(void *bond_, size_t idx, const uint8_t *pdu);
+static void rebalance(struct bond *);
+
+/* One link-monitor step at NOW, as OVS's bond_link_status_update(), after
+ * LACP's timers and selection: a member is "up" when its carrier is and
+ * LACP lets it carry traffic.  Called with the mutex held. */
 static void
-monitor(struct bond *bond, long long now)
+monitor_locked(struct bond *bond, long long now)
 {
     bool changed = false, primary_up = false;
-    pthread_mutex_lock(&bond->mutex);
+    if (bond->lacp) {
+        lacp_run(bond->lacp, now, lacp_send, bond);
+    }
     for (size_t i = 0; i < bond->n; i++) {
         struct bond_member *m = &bond->members[i];
-        bool up = sample_carrier(bond, m);
+        bool carrier = sample_carrier(bond, m);
+        if (carrier != m->carrier) {
+            m->carrier = carrier;
+            if (bond->lacp) {
+                lacp_carrier_changed(bond->lacp, i, carrier, now);
+            }
+        }
+        bool up = carrier && (!bond->lacp || lacp_may_enable(bond->lacp, i));
         bool enabled = member_enabled(m);
-        if (up != m->carrier) {
-            m->carrier = up;
+        if (up != m->up) {
+            m->up = up;
             if (up == enabled) {
                 m->delay_expires = LLONG_MAX;
             } else {
@@ -199,9 +228,25 @@ monitor(struct bond *bond, long long now)
             }
         }
     }
+    if (bond->lacp) {
+        atomic_store(&bond->lacp_status, lacp_negotiated(bond->lacp)
+                     ? DP_BOND_LACP_STATUS_NEGOTIATED
+                     : DP_BOND_LACP_STATUS_CONFIGURED);
+    }
     if (changed) {
         reselect(bond, primary_up);
     }
+    if (now >= bond->next_rebalance) {
+        bond->next_rebalance = now + bond->rebalance_ms;
+        rebalance(bond);
+    }
+}
+
+static void
+monitor(struct bond *bond, long long now)
+{
+    pthread_mutex_lock(&bond->mutex);
+    monitor_locked(bond, now);
     pthread_mutex_unlock(&bond->mutex);
 }
 
@@ -218,12 +263,6 @@ monitor_if_due(struct bond *bond)
         bond->next_monitor = now + MONITOR_MSEC - 10;
         monitor(bond, now);
     }
-}
-
-static bool
-is_multicast(const uint8_t *frame)
-{
-    return frame[0] & 1;
 }
 
 static bool
@@ -254,22 +293,65 @@ recently_sent(const struct bond *bond, uint64_t mac, long long now_s)
     return age < SENT_MAX_AGE_S;
 }
 
-/* Whether a frame received on member IDX may enter the switch. */
+/* Whether a frame received on enabled member IDX may enter the switch
+ * (OVS's bond_check_admissibility()). */
 static bool
-admissible(const struct bond *bond, int idx, int active,
+admissible(const struct bond *bond, int idx, int active, int lacp_status,
            const struct dp_packet *pkt, long long now_s)
 {
     if (pkt->size < 14) {
         return true;                /* The switch drops runts itself. */
     }
-    if (bond->mode == DP_BOND_ACTIVE_BACKUP) {
-        return idx == active;
+    if (lacp_status == DP_BOND_LACP_STATUS_NEGOTIATED) {
+        return true;                /* The partner knows it is a bond. */
     }
-    if (is_multicast(pkt->data) && idx != active) {
+    if (lacp_status == DP_BOND_LACP_STATUS_CONFIGURED
+        ? !bond->lacp_fallback_ab : bond->mode == DP_BOND_BALANCE_TCP) {
+        return false;               /* No agreed aggregation. */
+    }
+    if (bond->mode != DP_BOND_BALANCE_SLB) {
+        return idx == active;       /* active-backup, or its fallback. */
+    }
+    if (packet_mac_is_multicast(pkt->data) && idx != active) {
         return false;
     }
     return !recently_sent(bond, mac_at(pkt->data + 6), now_s)
            || is_gratuitous_arp(pkt);
+}
+
+static bool
+is_slow_protocols(const struct dp_packet *pkt)
+{
+    return pkt->size >= 14 && pkt->data[12] == (LACP_ETH_TYPE >> 8)
+           && pkt->data[13] == (LACP_ETH_TYPE & 0xff);
+}
+
+/* Sends the slow-protocols PDU on member IDX.  Called with the mutex held
+ * (LACP's send callback). */
+static void
+lacp_send(void *bond_, size_t idx, const uint8_t *pdu)
+{
+    struct bond *bond = bond_;
+    uint8_t frame[LACP_FRAME_SIZE];
+    lacp_frame_compose(bond->members[idx].mac, pdu, frame);
+    struct dp_packet pkt = { .data = frame, .size = sizeof frame };
+    struct dp_txd txd = { .pkt = &pkt };
+    dp_port_tx_batch(bond->members[idx].port, &txd, 1);
+}
+
+/* A slow-protocols frame received on member IDX: LACP's, never the
+ * switch's. */
+static void
+consume_slow(struct bond *bond, size_t idx, const struct dp_packet *pkt,
+             long long now)
+{
+    uint8_t reply[LACP_PDU_SIZE];
+    pthread_mutex_lock(&bond->mutex);
+    if (lacp_process(bond->lacp, idx, pkt->data + 14, pkt->size - 14, now,
+                     reply) == LACP_PDU_MARKER_REQUEST) {
+        lacp_send(bond, idx, reply);
+    }
+    pthread_mutex_unlock(&bond->mutex);
 }
 
 static int
@@ -279,9 +361,12 @@ bond_rx_batch(struct dp_port *port, struct dp_packet *pkts, int max)
     monitor_if_due(bond);
 
     int active = atomic_load_explicit(&bond->active, memory_order_relaxed);
-    long long now_s = time_msec() / 1000;
+    int lacp_status = atomic_load_explicit(&bond->lacp_status,
+                                           memory_order_relaxed);
+    long long now = time_msec(), now_s = now / 1000;
     int n = 0;
     uint64_t dropped = 0;
+    bool lacp_rx = false;
     for (size_t k = 0; k < bond->n && n < max; k++) {
         size_t idx = (bond->rx_next + k) % bond->n;
         struct bond_member *m = &bond->members[idx];
@@ -289,22 +374,29 @@ bond_rx_batch(struct dp_port *port, struct dp_packet *pkts, int max)
         if (got <= 0) {
             continue;
         }
-        if (!member_enabled(m)) {
-            dropped += (uint64_t) got;
-            continue;
-        }
+        bool enabled = member_enabled(m);
         int kept = 0;
         for (int j = 0; j < got; j++) {
-            if (admissible(bond, (int) idx, active, &pkts[n + j], now_s)) {
+            const struct dp_packet *pkt = &pkts[n + j];
+            if (bond->lacp && is_slow_protocols(pkt)) {
+                consume_slow(bond, idx, pkt, now);
+                lacp_rx = true;
+            } else if (!enabled
+                       || !admissible(bond, (int) idx, active, lacp_status,
+                                      pkt, now_s)) {
+                dropped++;
+            } else {
                 pkts[n + kept++] = pkts[n + j];
             }
         }
-        dropped += (uint64_t) (got - kept);
         n += kept;
     }
     bond->rx_next = (bond->rx_next + 1) % bond->n;
     if (dropped) {
         dp_port_count(&port->rx_dropped, dropped);
+    }
+    if (lacp_rx) {
+        monitor(bond, now);     /* Act on what the partner said at once. */
     }
     return n;
 }
@@ -327,20 +419,102 @@ txd_src_mac(const struct dp_txd *txd)
     return mac;
 }
 
+/* Copies up to SIZE leading bytes of TXD's frame into BUF; returns how
+ * many. */
+static size_t
+txd_head(const struct dp_txd *txd, uint8_t *buf, size_t size)
+{
+    size_t hdr = MIN(size, (size_t) txd->hdr_len);
+    size_t rest = MIN(size - hdr, (size_t) (txd->pkt->size - txd->rest_ofs));
+    memcpy(buf, txd->hdr, hdr);
+    memcpy(buf + hdr, txd->pkt->data + txd->rest_ofs, rest);
+    return hdr + rest;
+}
+
+static uint32_t
+hash_ports(uint32_t h, const uint8_t *l4, const uint8_t *end, uint8_t proto)
+{
+    bool has_ports = proto == 6 || proto == 17 || proto == 132;
+    if (has_ports && end - l4 >= 4) {
+        h = hash_bytes(l4, 4, h);
+    }
+    return hash_bytes(&proto, 1, h);
+}
+
+/* balance-tcp's hash: IP addresses, protocol and L4 ports (not of
+ * fragments, which carry no ports past the first); MACs and EtherType for
+ * other frames. */
+static uint32_t
+l4_hash(const struct dp_txd *txd)
+{
+    uint8_t head[128];
+    size_t size = txd_head(txd, head, sizeof head);
+    const uint8_t *end = head + size;
+    size_t ofs = 12;
+    while (size >= ofs + 4
+           && packet_is_tpid((uint16_t) (head[ofs] << 8 | head[ofs + 1]))) {
+        ofs += 4;
+    }
+    if (size < ofs + 2) {
+        return hash_bytes(head, MIN(size, (size_t) 12), 0);
+    }
+    uint16_t type = (uint16_t) (head[ofs] << 8 | head[ofs + 1]);
+    const uint8_t *l3 = head + ofs + 2;
+    if (type == 0x0800 && end - l3 >= 20) {
+        size_t ihl = (size_t) (l3[0] & 0x0f) * 4;
+        bool later_fragment = ((l3[6] & 0x1f) | l3[7]) != 0;
+        uint32_t h = hash_bytes(l3 + 12, 8, 0);
+        bool has_l4 = !later_fragment && ihl >= 20
+                      && ihl <= (size_t) (end - l3);
+        return has_l4 ? hash_ports(h, l3 + ihl, end, l3[9])
+                      : hash_bytes(l3 + 9, 1, h);
+    }
+    if (type == 0x86dd && end - l3 >= 40) {
+        uint32_t h = hash_bytes(l3 + 8, 32, 0);
+        return hash_ports(h, l3 + 40, end, l3[6]);
+    }
+    return hash_bytes(head, ofs + 2, 0);
+}
+
+static int
+bucket_member(const struct bond *bond, uint32_t bucket)
+{
+    int m = atomic_load_explicit(&bond->buckets[bucket],
+                                 memory_order_relaxed);
+    return member_enabled(&bond->members[m]) ? m : -1;
+}
+
 static int
 slb_member(const struct bond *bond, uint64_t mac)
 {
-    int m = atomic_load_explicit(&bond->buckets[mac_hash(mac) % N_BUCKETS],
-                                 memory_order_relaxed);
-    return member_enabled(&bond->members[m]) ? m : -1;
+    return bucket_member(bond, mac_hash(mac) % N_BUCKETS);
+}
+
+/* How frames leave now: the configured mode, active-backup for a LACP
+ * bond without partner under fallback-ab, or -1 (nothing leaves). */
+static int
+tx_mode(const struct bond *bond)
+{
+    int status = atomic_load_explicit(&bond->lacp_status,
+                                      memory_order_relaxed);
+    if (status == DP_BOND_LACP_STATUS_CONFIGURED) {
+        return bond->lacp_fallback_ab ? DP_BOND_ACTIVE_BACKUP : -1;
+    }
+    if (status == DP_BOND_LACP_STATUS_OFF
+        && bond->mode == DP_BOND_BALANCE_TCP) {
+        return -1;                  /* balance-tcp needs LACP. */
+    }
+    return (int) bond->mode;
 }
 
 static void
 bond_tx_batch(struct dp_port *port, const struct dp_txd *txds, int n)
 {
     struct bond *bond = bond_cast(port);
-    if (bond->mode == DP_BOND_ACTIVE_BACKUP) {
-        int active = atomic_load_explicit(&bond->active, memory_order_relaxed);
+    int mode = tx_mode(bond);
+    if (mode == DP_BOND_ACTIVE_BACKUP || mode < 0) {
+        int active = mode < 0 ? -1 : atomic_load_explicit(
+            &bond->active, memory_order_relaxed);
         if (active < 0) {
             dp_port_count(&port->tx_dropped, (uint64_t) n);
         } else {
@@ -349,16 +523,28 @@ bond_tx_batch(struct dp_port *port, const struct dp_txd *txds, int n)
         return;
     }
 
-    /* balance-slb: runs of frames for the same member go out together. */
+    /* Balancing: runs of frames for the same member go out together. */
     uint64_t now_s = (uint64_t) (time_msec() / 1000) & 0xffff;
     int start = 0, run_member = -2;
     for (int i = 0; i <= n; i++) {
         int m = -2;
         if (i < n) {
-            uint64_t mac = txd_src_mac(&txds[i]);
-            m = slb_member(bond, mac);
-            atomic_store_explicit(&bond->sent[mac_hash(mac) % N_SENT],
-                                  mac | (now_s << 48), memory_order_relaxed);
+            const struct dp_txd *txd = &txds[i];
+            uint32_t bucket;
+            if (mode == DP_BOND_BALANCE_SLB) {
+                uint64_t mac = txd_src_mac(txd);
+                bucket = mac_hash(mac) % N_BUCKETS;
+                atomic_store_explicit(&bond->sent[mac_hash(mac) % N_SENT],
+                                      mac | (now_s << 48),
+                                      memory_order_relaxed);
+            } else {
+                bucket = l4_hash(txd) % N_BUCKETS;
+            }
+            m = bucket_member(bond, bucket);
+            atomic_fetch_add_explicit(
+                &bond->bucket_bytes[bucket],
+                txd->hdr_len + txd->pkt->size - txd->rest_ofs,
+                memory_order_relaxed);
         }
         if (m != run_member || i == n) {
             if (i > start) {
@@ -372,6 +558,82 @@ bond_tx_batch(struct dp_port *port, const struct dp_txd *txds, int n)
             start = i;
             run_member = m;
         }
+    }
+}
+
+/* Of member FROM's buckets (loads BYTES), the one whose move to a member
+ * loaded GAP bytes less leaves the two closest to even, or -1 if every
+ * move would widen the gap. */
+static int
+bucket_to_move(const struct bond *bond, const uint64_t bytes[N_BUCKETS],
+               int from, uint64_t gap)
+{
+    uint64_t best_err = UINT64_MAX;
+    int best = -1;
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        if (atomic_load_explicit(&bond->buckets[b], memory_order_relaxed)
+            != from || !bytes[b] || bytes[b] >= gap) {
+            continue;
+        }
+        uint64_t err = gap > 2 * bytes[b] ? gap - 2 * bytes[b]
+                       : 2 * bytes[b] - gap;
+        if (err < best_err) {
+            best = (int) b;
+            best_err = err;
+        }
+    }
+    return best;
+}
+
+/* Moves buckets from the most to the least loaded enabled member while
+ * that narrows the gap between them (OVS's bond_rebalance()), then halves
+ * every bucket's count so that old traffic weighs less.  Called with the
+ * mutex held. */
+static void
+rebalance(struct bond *bond)
+{
+    uint64_t bytes[N_BUCKETS], load[DP_BOND_MAX_MEMBERS] = { 0 };
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        bytes[b] = atomic_load_explicit(&bond->bucket_bytes[b],
+                                        memory_order_relaxed);
+        uint8_t m = atomic_load_explicit(&bond->buckets[b],
+                                         memory_order_relaxed);
+        load[m] += bytes[b];
+    }
+    int mode = tx_mode(bond);
+    if (mode < 0 || mode == DP_BOND_ACTIVE_BACKUP) {
+        goto decay;
+    }
+    for (int moves = 0; moves < N_BUCKETS; moves++) {
+        int from = -1, to = -1;
+        for (size_t i = 0; i < bond->n; i++) {
+            if (!member_enabled(&bond->members[i])) {
+                continue;
+            }
+            if (from < 0 || load[i] > load[from]) {
+                from = (int) i;
+            }
+            if (to < 0 || load[i] < load[to]) {
+                to = (int) i;
+            }
+        }
+        if (from < 0 || from == to || load[from] - load[to] < 1024) {
+            break;
+        }
+        int best = bucket_to_move(bond, bytes, from, load[from] - load[to]);
+        if (best < 0) {
+            break;
+        }
+        atomic_store_explicit(&bond->buckets[best], (uint8_t) to,
+                              memory_order_relaxed);
+        load[from] -= bytes[best];
+        load[to] += bytes[best];
+    }
+decay:
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        atomic_fetch_sub_explicit(&bond->bucket_bytes[b],
+                                  bytes[b] - bytes[b] / 2,
+                                  memory_order_relaxed);
     }
 }
 
@@ -408,6 +670,7 @@ bond_close(struct dp_port *port)
     }
     free(bond->members);
     free(bond->primary);
+    lacp_destroy(bond->lacp);
     if (bond->epfd >= 0) {
         close(bond->epfd);
     }
@@ -429,13 +692,72 @@ epoll_add(int epfd, int fd)
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? errno : 0;
 }
 
+/* Member M's device MAC (the source of its LACPDUs); for devices
+ * without one (dummy), a locally administered MAC derived from the bond's
+ * name and the member's position. */
+static void
+member_mac(const struct bond *bond, size_t idx, struct bond_member *m)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, m->port->name, IFNAMSIZ - 1);
+    if (m->has_carrier && bond->sock >= 0
+        && !ioctl(bond->sock, SIOCGIFHWADDR, &ifr)) {
+        memcpy(m->mac, ifr.ifr_hwaddr.sa_data, 6);
+        return;
+    }
+    uint32_t h = hash_string(bond->up.name, 0);
+    uint8_t mac[6] = { 0x02, (uint8_t) (h >> 24), (uint8_t) (h >> 16),
+                       (uint8_t) (h >> 8), (uint8_t) h, (uint8_t) idx };
+    memcpy(m->mac, mac, 6);
+}
+
+static bool
+mac_is_zero(const uint8_t mac[6])
+{
+    static const uint8_t zero[6];
+    return !memcmp(mac, zero, 6);
+}
+
+/* Creates the bond's LACP from CFG (after the members are open). */
+static void
+start_lacp(struct bond *bond, const struct dp_bond_config *cfg, long long now)
+{
+    struct lacp_settings ls = {
+        .name = cfg->lacp_name ? cfg->lacp_name : bond->up.name,
+        .sys_priority = cfg->lacp_sys_priority ? cfg->lacp_sys_priority
+                        : LACP_DEFAULT_SYS_PRIORITY,
+        .active = cfg->lacp == DP_BOND_LACP_ACTIVE,
+        .fast = cfg->lacp_fast,
+        .fallback_ab = cfg->lacp_fallback_ab,
+    };
+    memcpy(ls.sys_id, mac_is_zero(cfg->lacp_sys_id) ? bond->members[0].mac
+                      : cfg->lacp_sys_id, 6);
+    struct lacp_member_settings ms[DP_BOND_MAX_MEMBERS];
+    for (size_t i = 0; i < bond->n; i++) {
+        const struct dp_bond_member_config *mc = &cfg->members[i];
+        ms[i] = (struct lacp_member_settings) {
+            .name = mc->name,
+            .port_id = mc->lacp_port_id ? mc->lacp_port_id
+                       : (uint16_t) (i + 1),
+            .port_priority = mc->lacp_port_priority ? mc->lacp_port_priority
+                             : LACP_DEFAULT_PORT_PRIORITY,
+            .key = mc->lacp_key,
+        };
+    }
+    bond->lacp = lacp_create(&ls, ms, bond->n, now);
+    bond->lacp_fallback_ab = cfg->lacp_fallback_ab;
+    atomic_store(&bond->lacp_status, DP_BOND_LACP_STATUS_CONFIGURED);
+}
+
 static int
 bond_open(const char *name, const struct dp_port_options *options,
           struct dp_port **portp)
 {
     const struct dp_bond_config *cfg = options->bond;
     if (!cfg || !cfg->n_members || cfg->n_members > DP_BOND_MAX_MEMBERS
-        || cfg->updelay_ms < 0 || cfg->downdelay_ms < 0) {
+        || cfg->updelay_ms < 0 || cfg->downdelay_ms < 0
+        || cfg->rebalance_ms < 0) {
         return EINVAL;
     }
     for (size_t i = 0; i < cfg->n_members; i++) {
@@ -485,7 +807,11 @@ bond_open(const char *name, const struct dp_port_options *options,
                          || !strcmp(mc->type, "internal");
         m->delay_expires = LLONG_MAX;
         m->carrier = sample_carrier(bond, m);
-        atomic_init(&m->enabled, m->carrier);
+        /* With LACP a member waits for its partner (lacp.h). */
+        m->up = m->carrier && cfg->lacp == DP_BOND_LACP_OFF;
+        atomic_init(&m->enabled, m->up);
+        member_mac(bond, i, m);
+        m->lacp_port_id_auto = !mc->lacp_port_id;
         if (bond->primary && !strcmp(bond->primary, mc->name)) {
             bond->primary_idx = (int) i;
         }
@@ -497,10 +823,20 @@ bond_open(const char *name, const struct dp_port_options *options,
     for (size_t b = 0; b < N_BUCKETS; b++) {
         atomic_init(&bond->buckets[b], (uint8_t) (b % bond->n));
     }
+    long long now = time_msec();
+    bond->rebalance_ms = cfg->rebalance_ms;
+    bond->next_rebalance = cfg->rebalance_ms && cfg->mode != DP_BOND_ACTIVE_BACKUP
+                           ? now + cfg->rebalance_ms : LLONG_MAX;
+    if (cfg->lacp != DP_BOND_LACP_OFF) {
+        start_lacp(bond, cfg, now);
+    }
     pthread_mutex_lock(&bond->mutex);
     reselect(bond, true);
+    if (bond->lacp) {
+        monitor_locked(bond, now);      /* The first LACPDUs. */
+    }
     pthread_mutex_unlock(&bond->mutex);
-    bond->next_monitor = time_msec() + MONITOR_MSEC - 10;
+    bond->next_monitor = now + MONITOR_MSEC - 10;
     *portp = &bond->up;
     return 0;
 }
@@ -542,7 +878,8 @@ dp_bond_get_member(struct dp_port *port, size_t idx, long long now,
     s->name = m->port->name;
     pthread_mutex_lock(&bond->mutex);
     s->enabled = member_enabled(m);
-    s->may_enable = true;           /* Only LACP could veto; none here. */
+    s->may_enable = !bond->lacp || lacp_may_enable(bond->lacp, idx);
+    s->lacp_current = bond->lacp ? lacp_is_current(bond->lacp, idx) : -1;
     s->carrier = m->carrier;
     s->delay_left_ms = m->delay_expires == LLONG_MAX ? -1
                        : MAX(0, m->delay_expires - now);
@@ -572,8 +909,76 @@ int
 dp_bond_member_for_mac(const struct dp_port *port, uint64_t mac)
 {
     const struct bond *bond = bond_cast(port);
-    return bond->mode == DP_BOND_BALANCE_SLB ? slb_member(bond, mac)
-           : atomic_load(&bond->active);
+    int mode = tx_mode(bond);
+    return mode == DP_BOND_BALANCE_SLB ? slb_member(bond, mac)
+           : mode < 0 ? -1 : atomic_load(&bond->active);
+}
+
+void
+dp_bond_set_lacp_port_id(struct dp_port *port, size_t idx, uint16_t port_id)
+{
+    struct bond *bond = bond_cast(port);
+    if (bond->lacp && idx < bond->n && port_id
+        && bond->members[idx].lacp_port_id_auto) {
+        pthread_mutex_lock(&bond->mutex);
+        lacp_set_port_id(bond->lacp, idx, port_id, time_msec());
+        pthread_mutex_unlock(&bond->mutex);
+    }
+}
+
+enum dp_bond_lacp_status
+dp_bond_lacp_status(const struct dp_port *port)
+{
+    return atomic_load(&bond_cast(port)->lacp_status);
+}
+
+bool
+dp_bond_lacp_fallback_ab(const struct dp_port *port)
+{
+    return bond_cast(port)->lacp_fallback_ab;
+}
+
+int
+dp_bond_format_lacp(struct dp_port *port, bool stats, struct ds *ds)
+{
+    struct bond *bond = bond_cast(port);
+    if (!bond->lacp) {
+        return ENOENT;
+    }
+    pthread_mutex_lock(&bond->mutex);
+    (stats ? lacp_format_stats : lacp_format_show)(bond->lacp, ds);
+    pthread_mutex_unlock(&bond->mutex);
+    return 0;
+}
+
+long long
+dp_bond_next_rebalance(const struct dp_port *port, long long now)
+{
+    struct bond *bond = bond_cast(port);
+    /* As OVS's bond_is_balanced(): not while falling back to
+     * active-backup. */
+    if (bond->mode == DP_BOND_ACTIVE_BACKUP
+        || (bond->lacp_fallback_ab && atomic_load(&bond->lacp_status)
+                                      != DP_BOND_LACP_STATUS_NEGOTIATED)) {
+        return -1;
+    }
+    pthread_mutex_lock(&bond->mutex);
+    long long next = bond->next_rebalance;
+    pthread_mutex_unlock(&bond->mutex);
+    return next == LLONG_MAX ? -1 : MAX(0, next - now);
+}
+
+void
+dp_bond_member_buckets(const struct dp_port *port, size_t idx,
+                       void (*cb)(unsigned int bucket, uint64_t bytes,
+                                  void *aux), void *aux)
+{
+    struct bond *bond = bond_cast(port);
+    for (unsigned int b = 0; b < N_BUCKETS; b++) {
+        if (atomic_load(&bond->buckets[b]) == idx) {
+            cb(b, atomic_load(&bond->bucket_bytes[b]), aux);
+        }
+    }
 }
 
 static int
@@ -585,6 +990,32 @@ find_member(const struct bond *bond, const char *name)
         }
     }
     return -1;
+}
+
+unsigned int
+dp_bond_mac_bucket(uint64_t mac)
+{
+    return mac_hash(mac) % N_BUCKETS;
+}
+
+int
+dp_bond_migrate(struct dp_port *port, unsigned int bucket,
+                const char *member)
+{
+    struct bond *bond = bond_cast(port);
+    int idx = find_member(bond, member);
+    if (idx < 0) {
+        return ENOENT;
+    }
+    int error = 0;
+    pthread_mutex_lock(&bond->mutex);
+    if (!member_enabled(&bond->members[idx])) {
+        error = EINVAL;
+    } else {
+        atomic_store(&bond->buckets[bucket % N_BUCKETS], (uint8_t) idx);
+    }
+    pthread_mutex_unlock(&bond->mutex);
+    return error;
 }
 
 int

@@ -31,6 +31,7 @@ struct pktq {
     unsigned int head, tail;    /* Free-running; tail - head = queued. */
     unsigned int n_lent;        /* Slots from 'head' lent to rx_batch. */
     int efd;                    /* Readable while frames are queued. */
+    bool efd_set;               /* 'efd' was written since it was read. */
     struct pktq_slot slots[PKTQ_LEN];
 };
 
@@ -70,22 +71,27 @@ pktq_destroy(struct pktq *q)
     pthread_mutex_destroy(&q->mutex);
 }
 
+/* Both called with Q's mutex held.  'efd_set' spares the read() on a
+ * clear eventfd: a pass over thousands of idle ports would otherwise make
+ * one system call per port. */
 static void
-clear_efd(int efd)
+clear_efd(struct pktq *q)
 {
     uint64_t v;
-    if (read(efd, &v, sizeof v) < 0) {
+    if (q->efd_set && read(q->efd, &v, sizeof v) < 0) {
         /* EAGAIN: already clear. */
     }
+    q->efd_set = false;
 }
 
 static void
-signal_efd(int efd)
+signal_efd(struct pktq *q)
 {
     uint64_t one = 1;
-    if (write(efd, &one, sizeof one) < 0) {
+    if (write(q->efd, &one, sizeof one) < 0) {
         /* Counter saturated: it is readable anyway. */
     }
+    q->efd_set = true;
 }
 
 /* Reserves the next slot for a frame of SIZE bytes; NULL if full.  Called
@@ -110,7 +116,7 @@ static void
 pktq_commit(struct pktq *q)
 {
     if (q->tail++ == q->head + q->n_lent) {
-        signal_efd(q->efd);
+        signal_efd(q);
     }
 }
 
@@ -130,7 +136,7 @@ pktq_rx(struct pktq *q, struct dp_packet *pkts, int max)
     }
     q->n_lent = (unsigned) n;
     if (q->head + q->n_lent == q->tail) {
-        clear_efd(q->efd);
+        clear_efd(q);
     }
     pthread_mutex_unlock(&q->mutex);
     return n;
@@ -337,7 +343,7 @@ dp_dummy_pop(struct dp_port *port, void *buf, size_t size)
         memcpy(buf, s->buf, n);
         q->head++;
         if (q->head == q->tail) {
-            clear_efd(q->efd);
+            clear_efd(q);
         }
     }
     pthread_mutex_unlock(&q->mutex);

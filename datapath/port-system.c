@@ -64,10 +64,14 @@
 #define TX_MAX_FRAME (SLOT_SIZE - TX_DATA_OFS - VNET_SIZE)
 
 /* Frames taken with recvmsg() (TP_STATUS_COPY) land in these buffers:
- * allocated on first use, at most BIG_BUFS per batch. */
+ * allocated on first use, at most BIG_BUFS per batch, each grown to the
+ * largest frame it has had to hold.  A TSO super-frame is at most 64 KB,
+ * unless the sending host raised gso_max_size (BIG TCP): then up to the
+ * kernel's GSO_MAX_SIZE, 512 KB.  Anything longer is dropped. */
 #define BIG_BUFS 32
 #define BIG_HEADROOM 8          /* Room to re-insert a VLAN tag. */
-#define BIG_SIZE (65536 + 1024)
+#define BIG_MIN_SIZE (65536 + 1024)
+#define BIG_MAX_FRAME (512u * 1024)
 
 struct system_port {
     struct dp_port up;
@@ -79,12 +83,14 @@ struct system_port {
     unsigned int rx_cur;        /* Next slot to read. */
     unsigned int rx_held;       /* Slots read and not yet given back. */
     uint8_t *big[BIG_BUFS];
+    size_t big_size[BIG_BUFS];  /* Bytes allocated for big[i]. */
 
     /* TX (any thread, serialised by tx_mutex). */
     pthread_mutex_t tx_mutex;
     unsigned int tx_cur;        /* Next slot to fill; the kernel's head. */
     int ifindex;
     int big_fd;                 /* Send-only socket for big frames, or -1. */
+    bool use_qdisc;             /* Kernel QoS: no PACKET_QDISC_BYPASS. */
     _Atomic unsigned int mtu;   /* Device MTU, refreshed with the stats. */
 
     pthread_mutex_t stats_mutex;
@@ -332,9 +338,12 @@ take_slot(struct system_port *sp, struct tpacket2_hdr *h, uint32_t status,
 }
 
 /* Receives the frame queued behind a TP_STATUS_COPY slot into big buffer
- * BUF.  Returns false if it must be dropped. */
+ * BUF (BUF_SIZE bytes).  Returns false if it must be dropped (it is taken off
+ * the queue all the same, so that the next TP_STATUS_COPY slot finds its
+ * own frame). */
 static bool
-take_queued(struct system_port *sp, uint8_t *buf, struct dp_packet *pkt)
+take_queued(struct system_port *sp, uint8_t *buf, size_t buf_size,
+            struct dp_packet *pkt)
 {
     union {
         struct cmsghdr align;
@@ -343,7 +352,7 @@ take_queued(struct system_port *sp, uint8_t *buf, struct dp_packet *pkt)
     uint8_t *mac = buf + BIG_HEADROOM;
     struct iovec iov[2] = {
         { &pkt->vnet, VNET_SIZE },
-        { mac, BIG_SIZE - BIG_HEADROOM },
+        { mac, buf_size - BIG_HEADROOM },
     };
     struct msghdr msg = {
         .msg_iov = iov, .msg_iovlen = 2,
@@ -372,12 +381,20 @@ take_queued(struct system_port *sp, uint8_t *buf, struct dp_packet *pkt)
     return true;
 }
 
+/* Big buffer I, grown if need be to hold a FRAME_LEN-byte frame (capped
+ * at BIG_MAX_FRAME: take_queued() drops what does not fit).  Its size goes
+ * to *SIZE. */
 static uint8_t *
-big_buf(struct system_port *sp, int i)
+big_buf(struct system_port *sp, int i, uint32_t frame_len, size_t *size)
 {
-    if (!sp->big[i]) {
-        sp->big[i] = xmalloc(BIG_SIZE);
+    size_t need = BIG_HEADROOM + (size_t) MIN(frame_len, BIG_MAX_FRAME);
+    if (sp->big_size[i] < need) {
+        size_t grown = MAX(need, BIG_MIN_SIZE);
+        free(sp->big[i]);
+        sp->big[i] = xmalloc(grown);
+        sp->big_size[i] = grown;
     }
+    *size = sp->big_size[i];
     return sp->big[i];
 }
 
@@ -401,9 +418,14 @@ system_rx_batch(struct dp_port *port, struct dp_packet *pkts, int max)
         __builtin_prefetch(rx_slot(sp, (sp->rx_cur + 1) % RX_SLOTS));
         sp->rx_cur = (sp->rx_cur + 1) % RX_SLOTS;
         sp->rx_held++;
-        bool ok = (status & TP_STATUS_COPY)
-                      ? take_queued(sp, big_buf(sp, n_big++), &pkts[n])
-                      : take_slot(sp, h, status, &pkts[n]);
+        bool ok;
+        if (status & TP_STATUS_COPY) {
+            size_t size;
+            uint8_t *buf = big_buf(sp, n_big++, h->tp_len, &size);
+            ok = take_queued(sp, buf, size, &pkts[n]);
+        } else {
+            ok = take_slot(sp, h, status, &pkts[n]);
+        }
         if (ok) {
             bytes += pkts[n].size;
             n++;
@@ -479,7 +501,7 @@ big_fd(struct system_port *sp)
         errno = error;
         return -1;
     }
-    setopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1);
+    setopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, !sp->use_qdisc);
     set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, 4 << 20);
     sp->big_fd = fd;
     return fd;
@@ -655,6 +677,23 @@ static void
 system_close(struct dp_port *port)
 {
     system_free(system_cast(port));
+}
+
+int
+dp_port_set_use_qdisc(struct dp_port *port, bool use)
+{
+    if (port->class != &dp_port_system_class) {
+        return 0;
+    }
+    struct system_port *sp = system_cast(port);
+    pthread_mutex_lock(&sp->tx_mutex);
+    sp->use_qdisc = use;
+    int error = setopt(sp->fd, SOL_PACKET, PACKET_QDISC_BYPASS, !use);
+    if (!error && sp->big_fd >= 0) {
+        error = setopt(sp->big_fd, SOL_PACKET, PACKET_QDISC_BYPASS, !use);
+    }
+    pthread_mutex_unlock(&sp->tx_mutex);
+    return error;
 }
 
 const struct dp_port_class dp_port_system_class = {

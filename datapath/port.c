@@ -1,6 +1,7 @@
 #include "port.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -37,6 +38,9 @@ void
 dp_port_close(struct dp_port *port)
 {
     if (port) {
+        /* The policers (policer.h) are plain allocations the port owns. */
+        free(atomic_load(&port->ingress_policer));
+        free(atomic_load(&port->egress_policer));
         port->class->close(port);
     }
 }

@@ -36,6 +36,7 @@ struct dp_port_stats {
 
 struct vxlan_config;
 struct dp_bond_config;
+struct policer;
 
 struct dp_port_options {
     const char *mac;            /* "internal": MAC to set, NULL = kernel's. */
@@ -53,6 +54,10 @@ struct dp_port {
     _Atomic uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
     _Atomic uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
     bool split_horizon;         /* From dp_port_options, set at open. */
+    /* QoS policers (policer.h), NULL = none: set by dp_set_port_policer(),
+     * read once per batch by the forwarding threads. */
+    struct policer *_Atomic ingress_policer;
+    struct policer *_Atomic egress_policer;
 };
 
 struct dp_port_class {
@@ -103,6 +108,12 @@ dp_port_count(_Atomic uint64_t *counter, uint64_t n)
 {
     atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
 }
+
+/* "system" ports: whether transmission goes through the device's qdisc
+ * (true: kernel QoS applies, e.g. an HTB a QoS row configured) or bypasses
+ * it (false, the default: PACKET_QDISC_BYPASS, faster).  Other types:
+ * nothing to do, returns 0. */
+int dp_port_set_use_qdisc(struct dp_port *, bool use);
 
 /* Patch ports: links A and B so that what is sent on one is received on
  * the other.  Unlinked patch ports drop what they send. */

@@ -137,6 +137,16 @@ vlan_port_configure(struct vlan_port *port, const struct vlan_port_config *cfg)
     return 0;
 }
 
+bool
+vlan_port_equal(const struct vlan_port *a, const struct vlan_port *b)
+{
+    return a->mode == b->mode && a->tag == b->tag
+           && a->all_trunks == b->all_trunks && a->all_cvlans == b->all_cvlans
+           && a->qinq_tpid == b->qinq_tpid
+           && !memcmp(&a->trunks, &b->trunks, sizeof a->trunks)
+           && !memcmp(&a->cvlans, &b->cvlans, sizeof a->cvlans);
+}
+
 static bool
 port_trunks(const struct vlan_port *port, uint16_t vid)
 {
@@ -177,8 +187,9 @@ vlan_input(const struct vlan_port *port, const struct packet_info *info,
     case IN_DROP:
         return VLAN_DROP_TAGGED_ON_ACCESS;
     case IN_PORT_TAG:
+        /* A priority tag lends its TPID and priority to the port's VLAN
+         * (OVS: an 802.1ad priority tag leaves a trunk as 88a8). */
         cls->vlan = port->tag;
-        cls->tpid = PACKET_TPID_8021Q;
         return VLAN_ACCEPT;
     case IN_FRAME_VID:
         if (!port_trunks(port, vid)) {
@@ -239,8 +250,10 @@ vlan_output(const struct vlan_port *out_port, const struct vlan_cls *cls,
     enum vlan_out action
         = out_table[out_port->mode][relation(out_port, cls->vlan, cls->cvlan)];
     if (action == VLAN_OUT_TAGGED) {
-        if (cls->vlan == 0) {
-            return VLAN_OUT_UNTAGGED;   /* priority-tags=never. */
+        if (cls->vlan == 0 && cls->pcp == 0) {
+            /* An all-zero TCI is no tag (priority-tags=never); a priority
+             * tag with a nonzero PCP stays, as OVS keeps it. */
+            return VLAN_OUT_UNTAGGED;
         }
         push->tpid = cls->tpid;
         push->tci = (uint16_t) ((cls->pcp << 13) | cls->vlan);

@@ -8,7 +8,9 @@
  * many leading tags the switch strips from the frame; tags that are not
  * stripped stay in the frame as payload.  vlan_output() says whether a frame
  * of a given VLAN egresses a port at all and which tag, if any, is pushed.
- * Priority tags are never generated (priority-tags=never, the default).
+ * Priority tags are never generated (priority-tags=never, the default);
+ * one received on a trunk with a nonzero PCP leaves trunks as it came, as
+ * in OVS.
  *
  * Pure core: no I/O, no allocation; a 'struct vlan_port' is immutable once
  * configured and may be read by many threads. */
@@ -82,6 +84,9 @@ struct vlan_port_config {
  * which case *PORT is untouched. */
 int vlan_port_configure(struct vlan_port *port,
                         const struct vlan_port_config *cfg);
+/* True if A and B treat every frame alike (same mode, tags, trunks,
+ * cvlans and TPID). */
+bool vlan_port_equal(const struct vlan_port *a, const struct vlan_port *b);
 const char *vlan_mode_name(enum vlan_mode);
 bool vlan_mode_from_string(const char *, enum vlan_mode *);
 

@@ -6,6 +6,7 @@
 
 #include "dblog.h"
 #include "ds.h"
+#include "ovsdb-convert.h"
 #include "ovsdb-error.h"
 #include "ovsdb-file.h"
 #include "ovsdb-schema.h"
@@ -255,43 +256,98 @@ dbd_db_sync(struct dbd_db *db)
     return db->log ? dblog_commit(db->log) : 0;
 }
 
-char *
-dbd_db_compact(struct dbd_db *db)
+/* Writes SCHEMA_JSON and a snapshot of OVSDB (with COMMENT) as the new
+ * contents of DB's log, atomically.  Returns 0 or a positive errno (*MSGP
+ * may then hold a message, caller frees); on failure the file is intact. */
+static int
+rewrite_log(struct dbd_db *db, const json_t *schema_json,
+            const struct ovsdb *ovsdb, const char *comment, char **msgp)
 {
-    if (!db->log) {
-        return NULL;
-    }
+    *msgp = NULL;
     /* Replacing drops pending records, so make them durable first. */
     int error = dblog_commit(db->log);
     if (error) {
-        return xasprintf("%s: compaction failed: %s", db->file_name,
-                         strerror(error));
+        return error;
     }
-
     struct dblog *new;
-    char *msg = NULL;
-    error = dblog_replace_start(db->log, &new, &msg);
+    error = dblog_replace_start(db->log, &new, msgp);
     if (error) {
-        char *full = msg ? xasprintf("compaction failed: %s", msg)
-                         : xasprintf("%s: compaction failed: %s",
-                                     db->file_name, strerror(error));
-        free(msg);
-        return full;
+        return error;
     }
-    json_t *snapshot = ovsdb_to_file_json(db->ovsdb, time_wall_msec());
-    error = dblog_write(new, db->schema_json);
+    json_t *snapshot = ovsdb_to_file_json(ovsdb, time_wall_msec());
+    if (comment) {
+        json_object_set_new(snapshot, "_comment", json_string(comment));
+    }
+    error = dblog_write(new, schema_json);
     if (!error) {
         error = dblog_write(new, snapshot);
     }
     json_decref(snapshot);
     if (error) {
         dblog_replace_abort(new);
-    } else {
-        error = dblog_replace_commit(db->log, new);
+        return error;
     }
+    return dblog_replace_commit(db->log, new);
+}
+
+struct ovsdb_error *
+dbd_db_convert(struct dbd_db *db, struct ovsdb_schema *new_schema,
+               struct ovsdb **oldp)
+{
+    *oldp = NULL;
+    if (strcmp(new_schema->name, db->name)) {
+        struct ovsdb_error *e = ovsdb_error(
+            "invalid parameters", "new schema name (%s) does not match "
+            "database name (%s)", new_schema->name, db->name);
+        ovsdb_schema_destroy(new_schema);
+        return e;
+    }
+    json_t *schema_json = ovsdb_schema_to_json(new_schema);
+    struct ovsdb *new;
+    struct ovsdb_error *e = ovsdb_convert(db->ovsdb, new_schema, &new);
+    if (e) {
+        json_decref(schema_json);
+        return e;
+    }
+    if (db->log) {
+        char *msg;
+        int error = rewrite_log(db, schema_json, new, "converted by "
+                                "lanyard-dbd", &msg);
+        if (error) {
+            e = ovsdb_error("I/O error", "%s: writing the converted "
+                            "database failed: %s", db->file_name,
+                            msg ? msg : strerror(error));
+            free(msg);
+            json_decref(schema_json);
+            ovsdb_destroy(new);
+            return e;
+        }
+        db->last_compact = time_msec();
+    }
+    json_decref(db->schema_json);
+    db->schema_json = schema_json;
+    *oldp = db->ovsdb;
+    db->ovsdb = new;
+    VLOG_INFO("%s: converted to schema version %s", db->name,
+              ovsdb_get_schema(new)->version ? ovsdb_get_schema(new)->version
+                                             : "(none)");
+    return NULL;
+}
+
+char *
+dbd_db_compact(struct dbd_db *db)
+{
+    if (!db->log) {
+        return NULL;
+    }
+    char *msg;
+    int error = rewrite_log(db, db->schema_json, db->ovsdb, NULL, &msg);
     if (error) {
-        return xasprintf("%s: compaction failed: %s", db->file_name,
-                         strerror(error));
+        char *full = msg ? xasprintf("compaction failed: %s", msg)
+                         : xasprintf("%s: compaction failed: %s",
+                                     db->file_name, strerror(error));
+        free(msg);
+        return full;
     }
     db->last_compact = time_msec();
     struct dblog_stats stats;

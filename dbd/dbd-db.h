@@ -43,6 +43,17 @@ void dbd_db_log_txn(struct dbd_db *, const struct ovsdb_txn *);
 int dbd_db_sync(struct dbd_db *);
 bool dbd_db_needs_sync(const struct dbd_db *);
 
+/* Converts DB online to NEW_SCHEMA (ownership taken; its name must be
+ * DB's): the data as ovsdb_convert() makes it, and for a database with a
+ * log the file rewritten as the new schema plus one snapshot record (as
+ * ovsdb-server does, atomically: a crash leaves the old file or the new).
+ * On success DB serves the new database and *OLDP is the old one, which the
+ * caller destroys once nothing points into it any more (monitors).  On
+ * failure returns the error for the client and DB is unchanged. */
+struct ovsdb_error *dbd_db_convert(struct dbd_db *,
+                                   struct ovsdb_schema *new_schema,
+                                   struct ovsdb **oldp) WARN_UNUSED;
+
 /* Rewrites the log as schema + one snapshot record.  Returns NULL or a
  * message (caller frees); on failure the old file is intact. */
 char *dbd_db_compact(struct dbd_db *);

@@ -397,6 +397,7 @@ cmd_disconnect_active(struct unixctl_conn *conn, int argc, const char *argv[],
     struct dbd_ctx *ctx = ctx_;
     (void) argc;
     (void) argv;
+    dbd_replication_drain(ctx->repl, 2000);
     dbd_replication_disconnect(ctx->repl);
     unixctl_command_reply(conn, NULL);
 }

@@ -134,20 +134,34 @@ parse_request(const json_t *req, enum dbd_monitor_version version,
 
     const json_t *columns = json_object_get(req, "columns");
     if (columns) {
+        /* ovsdb-server's words for each problem. */
         if (!json_is_array(columns)) {
-            return ovsdb_syntax_error(columns, NULL, "array of column names expected");
+            return ovsdb_syntax_error(req, NULL, "Parsing table %s failed: "
+                                      "Type mismatch for member 'columns'.",
+                                      mt->ts->name);
         }
+        size_t n_before = mt->n_columns;
         size_t i;
         const json_t *name;
         json_array_foreach (columns, i, name) {
-            const struct ovsdb_column_schema *cs = json_is_string(name)
-                ? ovsdb_table_schema_find_column(mt->ts, json_string_value(name))
-                : NULL;
+            if (!json_is_string(name)) {
+                return ovsdb_syntax_error(columns, NULL,
+                                          "array of column names expected");
+            }
+            const struct ovsdb_column_schema *cs
+                = ovsdb_table_schema_find_column(mt->ts,
+                                                 json_string_value(name));
             if (!cs) {
                 return ovsdb_syntax_error(columns, NULL,
                                           "%s is not a valid column name",
-                                          json_is_string(name)
-                                          ? json_string_value(name) : "(non-string)");
+                                          json_string_value(name));
+            }
+            for (size_t k = n_before; k < mt->n_columns; k++) {
+                if (mt->columns[k] == cs->index) {
+                    return ovsdb_syntax_error(columns, NULL, "column %s "
+                                              "mentioned more than once",
+                                              cs->name);
+                }
             }
             add_column(mt, cs->index, allocated);
         }

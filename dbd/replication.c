@@ -8,6 +8,7 @@
 #include "ovsdb-error.h"
 #include "ovsdb-schema.h"
 #include "ovsdb.h"
+#include "poll-loop.h"
 #include "server.h"
 #include "util.h"
 #include "uuid.h"
@@ -449,6 +450,50 @@ dbd_replication_run(struct dbd_replication *r)
 }
 
 void
+dbd_replication_drain(struct dbd_replication *r, int timeout_ms)
+{
+    if (!r->js || r->state != REPL_REPLICATING
+        || !jsonrpc_session_is_connected(r->js)) {
+        return;
+    }
+    /* The active answers this echo after every update it sent before it
+     * (one ordered stream): once the answer is in, so is all it sent. */
+    json_t *id = NULL;
+    jsonrpc_session_send(r->js, jsonrpc_create_request("echo", json_array(),
+                                                       &id));
+    long long deadline = time_msec() + timeout_ms;
+    bool answered = false, failed = false;
+    while (!answered && !failed && jsonrpc_session_is_connected(r->js)) {
+        jsonrpc_session_run(r->js, time_msec());
+        struct jsonrpc_msg *msg;
+        while (!answered && !failed
+               && (msg = jsonrpc_session_recv(r->js, time_msec())) != NULL) {
+            /* Only silence counts: a long backlog takes what it takes. */
+            deadline = time_msec() + timeout_ms;
+            if (msg->type == JSONRPC_NOTIFY && !strcmp(msg->method, "update")) {
+                failed = !apply(r, json_array_get(msg->params, 1), false);
+            } else if (msg->type == JSONRPC_REPLY && json_equal(msg->id, id)) {
+                answered = true;
+            }
+            jsonrpc_msg_destroy(msg);
+        }
+        if (answered || failed || time_msec() >= deadline) {
+            break;
+        }
+        jsonrpc_session_wait(r->js);
+        jsonrpc_session_recv_wait(r->js);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+    if (!answered) {
+        VLOG_WARN("%s: %s; updates it sent may be missing", r->remote,
+                  failed ? "an update could not be applied"
+                  : "silent or gone before answering");
+    }
+    json_decref(id);
+}
+
+void
 dbd_replication_wait(struct dbd_replication *r)
 {
     if (r->js) {
@@ -468,7 +513,10 @@ dbd_replication_status(const struct dbd_replication *r, struct ds *out)
     if (r->state == REPL_ERROR) {
         ds_put_format(out, "Replication to (%s) failed: %s\n", r->remote,
                       r->error ? r->error : "");
-    } else if (r->js && jsonrpc_session_is_connected(r->js)) {
+    } else if (r->state == REPL_REPLICATING
+               && jsonrpc_session_is_connected(r->js)) {
+        /* Only once the initial copy is in, as OVS: a Pacemaker agent
+         * takes "replicating" to mean "holds the active's data". */
         ds_put_format(out, "replicating: %s\n", r->remote);
     } else {
         ds_put_format(out, "connecting: %s\n", r->remote);

@@ -43,6 +43,11 @@ void dbd_replication_disconnect(struct dbd_replication *);
 bool dbd_replication_is_backup(const struct dbd_replication *);
 
 void dbd_replication_run(struct dbd_replication *);
+/* While replicating, waits until every update the active sent so far is
+ * applied (or the active is gone, or silent for TIMEOUT_MS), so that
+ * becoming active right after (a Pacemaker promote after the active was
+ * demoted) keeps all it committed. */
+void dbd_replication_drain(struct dbd_replication *, int timeout_ms);
 void dbd_replication_wait(struct dbd_replication *);
 
 /* ovsdb-server/sync-status text. */

@@ -307,7 +307,10 @@ hold_update(struct session *s, const struct dbd_monitor *m,
     ds_put_cstr(&msg, "{\"method\":\"");
     ds_put_cstr(&msg, update_method(v));
     ds_put_cstr(&msg, "\",\"params\":[");
-    if (!jsonrpc_text_put(&msg, dbd_monitor_get_id(m))) {
+    /* The client's id as it sent it, UTF-8 or not, as jsonrpc_send()
+     * would write it (jsonrpc-text.h). */
+    if (!jsonrpc_text_put_flags(&msg, dbd_monitor_get_id(m),
+                                JSONRPC_TEXT_VERBATIM)) {
         fatal("cannot serialize a monitor id");
     }
     if (v == DBD_MONITOR_V3) {
@@ -613,6 +616,113 @@ handle_monitor_cancel(struct session *s, const struct jsonrpc_msg *req)
     reply_result(s, req->id, json_object());
 }
 
+/* --- convert --- */
+
+/* What ovsdb-server does once DB was replaced by a converted copy: blocked
+ * transactions on it are canceled ("canceled" to change-aware sessions),
+ * change-aware sessions hear "monitor_canceled" for each of its monitors,
+ * and every session that is not change-aware is disconnected, so that it
+ * reconnects and reads the new schema. */
+static void
+server_db_replaced(struct dbd_server *server, struct dbd_db *db)
+{
+    struct trigger *t, *next_t;
+    LIST_FOR_EACH_SAFE (t, next_t, node, &server->triggers) {
+        if (t->db == db) {
+            if (t->session->db_change_aware) {
+                reply_error_string(t->session, t->id, "canceled");
+            }
+            trigger_destroy(t);
+        }
+    }
+    struct session *s;
+    LIST_FOR_EACH (s, node, &server->sessions) {
+        struct session_monitor *sm, *next_sm;
+        LIST_FOR_EACH_SAFE (sm, next_sm, node, &s->monitors) {
+            if (sm->db != db) {
+                continue;
+            }
+            if (s->db_change_aware) {
+                session_hold(s, jsonrpc_create_notify(
+                    "monitor_canceled",
+                    json_pack("[O]", dbd_monitor_get_id(sm->monitor))));
+            }
+            session_monitor_destroy(s, sm);
+        }
+        if (!s->db_change_aware) {
+            s->dead = true;     /* After its held replies are sent. */
+        }
+    }
+}
+
+/* Keeps _Server's Database row of DB in step with DB's new schema. */
+static void
+update_server_db(struct dbd_server *server, struct dbd_db *db)
+{
+    struct dbd_db *sdb = dbd_server_find_db(server, "_Server");
+    if (!sdb) {
+        return;
+    }
+    json_t *schema = ovsdb_schema_to_json(ovsdb_get_schema(dbd_db_ovsdb(db)));
+    char *text = json_dumps(schema, JSON_COMPACT);
+    json_t *ops = json_pack("[{s:s,s:s,s:[[s,s,s]],s:{s:s}}]",
+                            "op", "update", "table", "Database", "where",
+                            "name", "==", dbd_db_name(db), "row",
+                            "schema", text);
+    char *error = dbd_server_execute_internal(server, sdb, ops);
+    if (error) {
+        VLOG_WARN("_Server: cannot record the new schema of %s: %s",
+                  dbd_db_name(db), error);
+    }
+    free(error);
+    json_decref(ops);
+    free(text);
+    json_decref(schema);
+}
+
+static void
+handle_convert(struct session *s, const struct jsonrpc_msg *req)
+{
+    struct dbd_db *db = params_db(s, req, "convert");
+    if (!db) {
+        return;
+    }
+    if (json_array_size(req->params) != 2) {
+        reply_syntax_error(s, req->id, req->params, NULL, "array expected");
+        return;
+    }
+    if (dbd_db_is_reserved(db) || s->server->read_only) {
+        /* ovsdb-server 3.1 converts even its own _Server database (and a
+         * backup's copy); neither has a use, both break the server. */
+        reply_ovsdb_error(s, req->id, ovsdb_error(
+            "not allowed", "convert operation not allowed on %s",
+            dbd_db_is_reserved(db) ? "reserved database _Server"
+            : "a database of a server in read only mode"));
+        return;
+    }
+    const json_t *schema_json = json_array_get(req->params, 1);
+    struct ovsdb_schema *schema;
+    struct ovsdb *old = NULL;
+    struct ovsdb_error *e = !json_is_object(schema_json)
+        /* ovsdb-server names no "syntax" for this one. */
+        ? ovsdb_error("syntax error", "Parsing database schema failed: "
+                      "Object expected.")
+        : ovsdb_schema_from_json(schema_json, &schema);
+    if (!e) {
+        e = dbd_db_convert(db, schema, &old);
+    }
+    if (e) {
+        reply_ovsdb_error(s, req->id, e);
+        return;
+    }
+    server_db_replaced(s->server, db);
+    ovsdb_destroy(old);         /* Nothing points into it any more. */
+    s->server->commit_seqno++;
+    s->server->changed = true;
+    update_server_db(s->server, db);
+    reply_result(s, req->id, json_object());
+}
+
 /* --- Locks --- */
 
 static struct session_lock *
@@ -644,7 +754,8 @@ handle_lock(struct session *s, const struct jsonrpc_msg *req,
                            "DB server is read only.");
         return;
     }
-    if (json_array_size(req->params) != 1 || !json_is_string(name)) {
+    if (json_array_size(req->params) != 1 || !json_is_string(name)
+        || !ovsdb_string_is_id(json_string_value(name))) {
         char *details = xasprintf("%s request params must be <id>", method);
         reply_syntax_error(s, req->id, req->params, NULL, details);
         free(details);
@@ -694,7 +805,8 @@ handle_unlock(struct session *s, const struct jsonrpc_msg *req)
                            "DB server is read only.");
         return;
     }
-    if (json_array_size(req->params) != 1 || !json_is_string(name)) {
+    if (json_array_size(req->params) != 1 || !json_is_string(name)
+        || !ovsdb_string_is_id(json_string_value(name))) {
         reply_syntax_error(s, req->id, req->params, NULL,
                            "unlock request params must be <id>");
         return;
@@ -745,8 +857,8 @@ handle_set_db_change_aware(struct session *s, const struct jsonrpc_msg *req)
     const json_t *v = json_array_get(req->params, 0);
     if (json_array_size(req->params) != 1 || !json_is_boolean(v)) {
         reply_syntax_error(s, req->id, req->params, NULL,
-                           "set_db_change_aware request params must be "
-                           "<boolean>");
+                           "set_db_change_aware: true or false parameter "
+                           "expected");
         return;
     }
     s->db_change_aware = json_is_true(v);
@@ -804,6 +916,7 @@ static const struct method methods[] = {
     { "unlock", handle_unlock },
     { "get_server_id", handle_get_server_id },
     { "set_db_change_aware", handle_set_db_change_aware },
+    { "convert", handle_convert },
 };
 
 static void
@@ -1118,7 +1231,11 @@ dbd_server_execute_internal(struct dbd_server *server, struct dbd_db *db,
     json_t *r;
     json_array_foreach (results, i, r) {
         if (json_is_object(r) && json_object_get(r, "error")) {
-            char *text = json_dumps(r, JSON_COMPACT);
+            /* An error may quote bytes that are not UTF-8 (jsonrpc-text.h),
+             * which json_dumps() would refuse. */
+            struct ds buf = DS_EMPTY_INITIALIZER;
+            jsonrpc_text_put_flags(&buf, r, JSONRPC_TEXT_VERBATIM);
+            char *text = ds_steal_cstr(&buf);
             json_decref(results);
             if (txn) {
                 ovsdb_txn_abort(txn);

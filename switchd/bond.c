@@ -2,12 +2,10 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,8 +14,10 @@
 #include "fdb.h"
 #include "hash.h"
 #include "hmap.h"
+#include "netdev-ctl.h"
 #include "ovsdb-data.h"
 #include "ovsdb.h"
+#include "packet.h"
 #include "poll-loop.h"
 #include "unixctl.h"
 #include "util.h"
@@ -65,18 +65,235 @@ member_cmp(const void *a_, const void *b_)
 static const char *
 mode_name(enum dp_bond_mode mode)
 {
-    return mode == DP_BOND_BALANCE_SLB ? "balance-slb" : "active-backup";
+    return mode == DP_BOND_BALANCE_SLB ? "balance-slb"
+           : mode == DP_BOND_BALANCE_TCP ? "balance-tcp" : "active-backup";
+}
+
+/* An LACP number setting (priority, port id, key): 1..65535, or 0 when
+ * unset or out of range (the default then applies, as in OVS). */
+static uint16_t
+lacp_number(const char *s, const char *what, const char *owner)
+{
+    int v;
+    if (!s) {
+        return 0;
+    }
+    if (!str_to_int(s, 10, &v) || v <= 0 || v > 65535) {
+        VLOG_WARN("%s: ignoring %s \"%s\" (expected 1 to 65535)", owner,
+                  what, s);
+        return 0;
+    }
+    return (uint16_t) v;
+}
+
+/* As OVS reads a MAC in bond/hash and lacp-system-id: one or two hex
+ * digits per byte (netdev_ctl_parse_mac() wants exactly two). */
+static bool
+parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned int b[6];
+    char extra;
+    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+               &b[5], &extra) != 6) {
+        return false;
+    }
+    for (int i = 0; i < 6; i++) {
+        if (b[i] > 255) {
+            return false;
+        }
+        mac[i] = (uint8_t) b[i];
+    }
+    return true;
+}
+
+/* Not created yet (e.g. switchd is starting and reconciles this bond
+ * first): the local Interface's mac_in_use as the last switchd wrote it. */
+static void
+local_mac_in_use(struct ovsdb *db, const char *bridge, uint8_t mac[6])
+{
+    const struct ovsdb_table *t = ovsdb_find_table(db, "Interface");
+    const struct ovsdb_row *row;
+    if (!t) {
+        return;
+    }
+    OVSDB_TABLE_FOR_EACH_ROW (row, t) {
+        if (!strcmp(row_string(row, "name"), bridge)) {
+            const char *s = row_string(row, "mac_in_use");
+            if (!parse_mac(s, mac)) {
+                memset(mac, 0, 6);
+            }
+            return;
+        }
+    }
+}
+
+/* The MAC of the bridge that holds Port PORT (its local device), which is
+ * LACP's default system id, as in OVS; stays zero if unknown (the bond then
+ * uses its first member's MAC). */
+static void
+bridge_mac(struct ovsdb *db, const struct ovsdb_row *port, uint8_t mac[6])
+{
+    const struct ovsdb_table *t = ovsdb_find_table(db, "Bridge");
+    const union ovsdb_atom port_uuid = { .uuid = port->uuid };
+    const struct ovsdb_row *br;
+    if (!t) {
+        return;
+    }
+    OVSDB_TABLE_FOR_EACH_ROW (br, t) {
+        const struct ovsdb_datum *ports;
+        ports = ovsdb_row_find_column(br, "ports", NULL);
+        if (!ports || ovsdb_datum_find_key(ports, &port_uuid, OVSDB_TYPE_UUID)
+                      == UINT_MAX) {
+            continue;
+        }
+        const char *name = row_string(br, "name");
+        int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int error = netdev_ctl_get_mac(sock, name, mac);
+        if (sock >= 0) {
+            close(sock);
+        }
+        if (error) {
+            local_mac_in_use(db, name, mac);
+        }
+        return;
+    }
+}
+
+/* Port.lacp and its other_config keys, into W->dp. */
+static char *
+parse_lacp(struct bond_want *w, const struct ovsdb_row *port)
+{
+    const char *lacp = row_string(port, "lacp");
+    if (!lacp[0] || !strcmp(lacp, "off")) {
+        w->dp.lacp = DP_BOND_LACP_OFF;
+        return NULL;
+    } else if (!strcmp(lacp, "active")) {
+        w->dp.lacp = DP_BOND_LACP_ACTIVE;
+    } else if (!strcmp(lacp, "passive")) {
+        w->dp.lacp = DP_BOND_LACP_PASSIVE;
+    } else {
+        return xasprintf("bond %s: unknown lacp mode \"%s\"", w->port_name,
+                         lacp);
+    }
+    w->dp.lacp_name = w->port_name;
+    const char *time = row_map_get(port, "other_config", "lacp-time");
+    if (time && strcmp(time, "fast") && strcmp(time, "slow")) {
+        return xasprintf("bond %s: unknown lacp-time \"%s\" (expected fast "
+                         "or slow)", w->port_name, time);
+    }
+    w->dp.lacp_fast = time && !strcmp(time, "fast");
+    const char *fallback = row_map_get(port, "other_config",
+                                       "lacp-fallback-ab");
+    w->dp.lacp_fallback_ab = fallback && !strcmp(fallback, "true");
+    const char *id = row_map_get(port, "other_config", "lacp-system-id");
+    static const uint8_t zero[6];
+    if (id && (!parse_mac(id, w->dp.lacp_sys_id)
+               || !memcmp(w->dp.lacp_sys_id, zero, 6))) {
+        return xasprintf("bond %s: lacp-system-id \"%s\" is not a nonzero "
+                         "MAC address", w->port_name, id);
+    }
+    w->dp.lacp_sys_priority = lacp_number(
+        row_map_get(port, "other_config", "lacp-system-priority"),
+        "lacp-system-priority", w->port_name);
+    return NULL;
+}
+
+/* W's members, from the Interface rows IFACES names, sorted by name. */
+static void
+read_members(struct bond_want *w, struct ovsdb *db,
+             const struct ovsdb_datum *ifaces)
+{
+    const struct ovsdb_table *t = ovsdb_find_table(db, "Interface");
+    w->members = xcalloc(ifaces->n, sizeof *w->members);
+    for (unsigned int k = 0; k < ifaces->n; k++) {
+        const struct ovsdb_row *row = t ? ovsdb_table_find_row(
+            t, &ifaces->keys[k].uuid) : NULL;
+        if (!row) {
+            continue;
+        }
+        struct dp_bond_member_config *m = &w->members[w->dp.n_members++];
+        const char *type = row_string(row, "type");
+        const char *mac = row_string(row, "mac");
+        m->name = row_string(row, "name");
+        m->type = !type[0] ? "system" : type;
+        m->mac = mac[0] ? mac : NULL;
+        m->lacp_port_id = lacp_number(
+            row_map_get(row, "other_config", "lacp-port-id"),
+            "lacp-port-id", m->name);
+        m->lacp_port_priority = lacp_number(
+            row_map_get(row, "other_config", "lacp-port-priority"),
+            "lacp-port-priority", m->name);
+        m->lacp_key = lacp_number(
+            row_map_get(row, "other_config", "lacp-aggregation-key"),
+            "lacp-aggregation-key", m->name);
+    }
+    qsort(w->members, w->dp.n_members, sizeof *w->members, member_cmp);
+    w->dp.members = w->members;
+    /* The members' Interface rows, in the same (name) order, for
+     * Interface.lacp_current. */
+    w->member_uuids = xcalloc(ifaces->n, sizeof *w->member_uuids);
+    for (unsigned int k = 0; t && k < ifaces->n; k++) {
+        const struct ovsdb_row *row = ovsdb_table_find_row(
+            t, &ifaces->keys[k].uuid);
+        for (size_t i = 0; row && i < w->dp.n_members; i++) {
+            if (!strcmp(w->members[i].name, row_string(row, "name"))) {
+                w->member_uuids[i] = row->uuid;
+            }
+        }
+    }
+}
+
+static char *
+check_member_types(const struct bond_want *w)
+{
+    for (size_t i = 0; i < w->dp.n_members; i++) {
+        const char *type = w->members[i].type;
+        if (strcmp(type, "system") && strcmp(type, "internal")
+            && strcmp(type, "dummy")) {
+            return xasprintf("bond %s: member %s has type \"%s\"; bond "
+                             "members must be system, internal or dummy "
+                             "interfaces", w->port_name, w->members[i].name,
+                             type);
+        }
+    }
+    return NULL;
+}
+
+/* W's settings as text (caller frees): a change in it is a change of the
+ * bond. */
+static char *
+settings_text(const struct bond_want *w, const struct ovsdb_row *port)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    /* The raw columns, so that a change from one error to another is a
+     * change too. */
+    const char *detect = row_map_get(port, "other_config", "bond-detect-mode");
+    ds_put_format(&text, "bond:%s:%s:%s:%s:%lld:%lld:%s:", w->port_name,
+                  row_string(port, "bond_mode"), row_string(port, "lacp"),
+                  detect ? detect : "", row_int(port, "bond_updelay", 0),
+                  row_int(port, "bond_downdelay", 0),
+                  w->dp.primary ? w->dp.primary : "");
+    const uint8_t *id = w->dp.lacp_sys_id;
+    ds_put_format(&text, "lacp:%d:%d:%d:%02x%02x%02x%02x%02x%02x:%u:%d:",
+                  (int) w->dp.lacp, w->dp.lacp_fast, w->dp.lacp_fallback_ab,
+                  id[0], id[1], id[2], id[3], id[4], id[5],
+                  w->dp.lacp_sys_priority, w->dp.rebalance_ms);
+    for (size_t i = 0; i < w->dp.n_members; i++) {
+        const struct dp_bond_member_config *m = &w->members[i];
+        ds_put_format(&text, "%s/%s/%s/%u/%u/%u,", m->name, m->type,
+                      m->mac ? m->mac : "", m->lacp_port_id,
+                      m->lacp_port_priority, m->lacp_key);
+    }
+    return ds_steal_cstr(&text);
 }
 
 /* The Port's bond settings, validated into W->dp (members aside). */
 static char *
 parse_settings(struct bond_want *w, const struct ovsdb_row *port)
 {
-    const char *lacp = row_string(port, "lacp");
-    if (lacp[0] && strcmp(lacp, "off")) {
-        return xasprintf("bond %s: lacp=%s is not supported (this switch "
-                         "does not implement LACP); use lacp=off",
-                         w->port_name, lacp);
+    char *error = parse_lacp(w, port);
+    if (error) {
+        return error;
     }
     const char *mode = row_string(port, "bond_mode");
     if (!mode[0] || !strcmp(mode, "active-backup")) {
@@ -84,10 +301,11 @@ parse_settings(struct bond_want *w, const struct ovsdb_row *port)
     } else if (!strcmp(mode, "balance-slb")) {
         w->dp.mode = DP_BOND_BALANCE_SLB;
     } else if (!strcmp(mode, "balance-tcp")) {
-        return xasprintf("bond %s: bond_mode balance-tcp is not supported "
-                         "(it needs LACP and L4 hashing, which this switch "
-                         "does not implement); use active-backup or "
-                         "balance-slb", w->port_name);
+        w->dp.mode = DP_BOND_BALANCE_TCP;
+        if (w->dp.lacp == DP_BOND_LACP_OFF) {
+            VLOG_WARN("bond %s: balance-tcp needs LACP; with lacp=off the "
+                      "bond carries no traffic", w->port_name);
+        }
     } else {
         return xasprintf("bond %s: unknown bond_mode \"%s\"",
                          w->port_name, mode);
@@ -107,6 +325,15 @@ parse_settings(struct bond_want *w, const struct ovsdb_row *port)
     w->dp.updelay_ms = (int) up;
     w->dp.downdelay_ms = (int) down;
     w->dp.primary = row_map_get(port, "other_config", "bond-primary");
+    /* OVS's default: every 10 s; 0 disables rebalancing. */
+    const char *interval = row_map_get(port, "other_config",
+                                       "bond-rebalance-interval");
+    int ms = 10000;
+    if (interval && (!str_to_int(interval, 10, &ms) || ms < 0)) {
+        return xasprintf("bond %s: bond-rebalance-interval \"%s\" is not a "
+                         "number of milliseconds", w->port_name, interval);
+    }
+    w->dp.rebalance_ms = ms;
     return NULL;
 }
 
@@ -133,54 +360,21 @@ bond_want_init(struct bond_want *w, struct ovsdb *db,
                          DP_BOND_MAX_MEMBERS);
     }
 
-    const struct ovsdb_table *t = ovsdb_find_table(db, "Interface");
-    w->members = xcalloc(ifaces->n, sizeof *w->members);
-    for (unsigned int k = 0; k < ifaces->n; k++) {
-        const struct ovsdb_row *row = t ? ovsdb_table_find_row(
-            t, &ifaces->keys[k].uuid) : NULL;
-        if (!row) {
-            continue;
-        }
-        struct dp_bond_member_config *m = &w->members[w->dp.n_members++];
-        const char *type = row_string(row, "type");
-        const char *mac = row_string(row, "mac");
-        m->name = row_string(row, "name");
-        m->type = !type[0] ? "system" : type;
-        m->mac = mac[0] ? mac : NULL;
-    }
-    qsort(w->members, w->dp.n_members, sizeof *w->members, member_cmp);
-    w->dp.members = w->members;
+    read_members(w, db, ifaces);
     const char *name = row_string(iface, "name");
     w->lead = xstrdup(w->dp.n_members ? w->members[0].name : name);
     w->is_lead = !strcmp(w->lead, name);
 
     char *error = parse_settings(w, port);
-    for (size_t i = 0; !error && i < w->dp.n_members; i++) {
-        const char *type = w->members[i].type;
-        if (strcmp(type, "system") && strcmp(type, "internal")
-            && strcmp(type, "dummy")) {
-            error = xasprintf("bond %s: member %s has type \"%s\"; bond "
-                              "members must be system, internal or dummy "
-                              "interfaces", w->port_name,
-                              w->members[i].name, type);
-        }
+    if (!error && w->dp.lacp != DP_BOND_LACP_OFF
+        && !row_map_get(port, "other_config", "lacp-system-id")) {
+        bridge_mac(db, port, w->dp.lacp_sys_id);
+    }
+    if (!error) {
+        error = check_member_types(w);
     }
 
-    struct ds text = DS_EMPTY_INITIALIZER;
-    /* The raw columns, so that a change from one error to another is a
-     * change too. */
-    const char *detect = row_map_get(port, "other_config", "bond-detect-mode");
-    ds_put_format(&text, "bond:%s:%s:%s:%s:%lld:%lld:%s:", w->port_name,
-                  row_string(port, "bond_mode"), row_string(port, "lacp"),
-                  detect ? detect : "", row_int(port, "bond_updelay", 0),
-                  row_int(port, "bond_downdelay", 0),
-                  w->dp.primary ? w->dp.primary : "");
-    for (size_t i = 0; i < w->dp.n_members; i++) {
-        const struct dp_bond_member_config *m = &w->members[i];
-        ds_put_format(&text, "%s/%s/%s,", m->name, m->type,
-                      m->mac ? m->mac : "");
-    }
-    w->text = ds_steal_cstr(&text);
+    w->text = settings_text(w, port);
     return error;
 }
 
@@ -192,6 +386,7 @@ bond_want_destroy(struct bond_want *w)
     free(w->saved_active_mac);
     free(w->text);
     free(w->members);
+    free(w->member_uuids);
 }
 
 /* --- Bonds in the datapath --- */
@@ -206,6 +401,12 @@ struct bond_entry {
     uint64_t seq_seen;
     bool status_written;
     char *active_mac;           /* Last bond_active_slave written. */
+    size_t n_members;
+    struct uuid *member_uuids;  /* In the bond's member order. */
+    int8_t *lacp_written;       /* Last lacp_current: -2 none yet, -1 [],
+                                 * 0 false, 1 true. */
+    uint32_t *port_nos;         /* Members' port numbers given to LACP. */
+    int lacp_status;            /* Last logged enum dp_bond_lacp_status. */
 };
 
 struct bonds {
@@ -231,6 +432,9 @@ entry_free(struct bond_entry *e)
     free(e->port_name);
     free(e->bridge);
     free(e->active_mac);
+    free(e->member_uuids);
+    free(e->lacp_written);
+    free(e->port_nos);
     free(e);
 }
 
@@ -313,6 +517,12 @@ bonds_added(struct bonds *bonds, const struct bond_want *w,
     e->port_uuid = w->port_uuid;
     e->ofport = ofport;
     e->access_tag = w->access_tag;
+    e->n_members = w->dp.n_members;
+    e->member_uuids = xmemdup(w->member_uuids,
+                              e->n_members * sizeof *e->member_uuids);
+    e->lacp_written = xmalloc(e->n_members);
+    memset(e->lacp_written, -2, e->n_members);
+    e->port_nos = xcalloc(e->n_members, sizeof *e->port_nos);
     struct dp_port *port = entry_port(bonds, e);
     if (port && w->saved_active_mac) {
         restore_active(bonds, port, w->saved_active_mac);
@@ -365,14 +575,7 @@ static void
 device_mac(const struct bonds *bonds, const char *name, char out[18])
 {
     uint8_t mac[6] = { 0 };
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    if (bonds->sock >= 0 && strlen(name) < IFNAMSIZ) {
-        strcpy(ifr.ifr_name, name);
-        if (!ioctl(bonds->sock, SIOCGIFHWADDR, &ifr)) {
-            memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-        }
-    }
+    (void) netdev_ctl_get_mac(bonds->sock, name, mac);  /* Zero: unknown. */
     snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
              mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
@@ -428,6 +631,54 @@ send_learning_packets(struct bonds *bonds, struct bond_entry *e,
     free(l.entries);
 }
 
+/* As OVS, a member's LACP port id is its OpenFlow port number (unless
+ * other_config:lacp-port-id says otherwise); the others' numbers are
+ * datapath aliases, known once bridge.c has added them. */
+static void
+set_lacp_port_ids(struct bonds *bonds, struct bond_entry *e,
+                  struct dp_port *port)
+{
+    size_t n = MIN(e->n_members, dp_bond_n_members(port));
+    for (size_t i = 0; i < n; i++) {
+        struct dp_bond_member_status s;
+        uint32_t no = 0;
+        dp_bond_get_member(port, i, 0, &s);
+        if (!strcmp(s.name, e->lead)) {
+            no = e->ofport;
+        } else if (dp_port_alias_no(bonds->dp, s.name, &no)) {
+            continue;
+        }
+        if (no != e->port_nos[i] && no && no <= UINT16_MAX) {
+            e->port_nos[i] = no;
+            dp_bond_set_lacp_port_id(port, i, (uint16_t) no);
+        }
+    }
+}
+
+/* Interface.lacp_current of E's members: true/false under LACP, empty
+ * without (as OVS). */
+static void
+write_lacp_current(struct bond_entry *e, struct dp_port *port, json_t *ops)
+{
+    size_t n = MIN(e->n_members, dp_bond_n_members(port));
+    for (size_t i = 0; i < n; i++) {
+        struct dp_bond_member_status s;
+        dp_bond_get_member(port, i, 0, &s);
+        if (e->lacp_written[i] == s.lacp_current) {
+            continue;
+        }
+        e->lacp_written[i] = (int8_t) s.lacp_current;
+        char uuid[UUID_LEN + 1];
+        uuid_to_string(&e->member_uuids[i], uuid);
+        json_t *value = s.lacp_current < 0 ? json_pack("[s,[]]", "set")
+                        : json_boolean(s.lacp_current);
+        json_array_append_new(ops, json_pack(
+            "{s:s,s:s,s:[[s,s,[s,s]]],s:{s:o}}", "op", "update",
+            "table", "Interface", "where", "_uuid", "==", "uuid", uuid,
+            "row", "lacp_current", value));
+    }
+}
+
 void
 bonds_run(struct bonds *bonds, long long now, json_t *ops)
 {
@@ -437,6 +688,20 @@ bonds_run(struct bonds *bonds, long long now, json_t *ops)
         if (!port) {
             continue;
         }
+        set_lacp_port_ids(bonds, e, port);
+        write_lacp_current(e, port, ops);
+        int lacp = dp_bond_lacp_status(port);
+        if (lacp != e->lacp_status) {
+            if (lacp != DP_BOND_LACP_STATUS_OFF) {
+                VLOG_INFO("bond %s: LACP %s", e->port_name,
+                          lacp == DP_BOND_LACP_STATUS_NEGOTIATED
+                          ? "negotiated"
+                          : dp_bond_lacp_fallback_ab(port)
+                          ? "not negotiated: active-backup fallback"
+                          : "not negotiated: the bond carries no traffic");
+            }
+            e->lacp_status = lacp;
+        }
         struct dp_bond_member_status s;
         const char *active = active_name(port, &s);
         uint64_t seq = dp_bond_active_seq(port);
@@ -444,7 +709,9 @@ bonds_run(struct bonds *bonds, long long now, json_t *ops)
             e->seq_seen = seq;
             VLOG_INFO("bond %s: active member is now %s", e->port_name,
                       active ? active : "none");
-            if (active) {
+            /* As OVS: a LACP partner knows the bond and needs none. */
+            if (active && dp_bond_lacp_status(port)
+                          != DP_BOND_LACP_STATUS_NEGOTIATED) {
                 send_learning_packets(bonds, e, port, now);
             }
         }
@@ -452,7 +719,10 @@ bonds_run(struct bonds *bonds, long long now, json_t *ops)
         if (active) {
             device_mac(bonds, active, mac);
         }
-        const char *want = active ? mac : NULL;
+        /* As OVS: empty until a member was active, then all zeros while
+         * none is. */
+        const char *want = active ? mac
+                           : e->active_mac ? "00:00:00:00:00:00" : NULL;
         if (e->status_written
             && (want ? e->active_mac && !strcmp(want, e->active_mac)
                      : !e->active_mac)) {
@@ -481,6 +751,16 @@ bonds_wait(struct bonds *bonds)
 
 /* --- appctl --- */
 
+/* bond/show's per-hash lines (only hashes with at least 1 kB, as OVS). */
+static void
+put_bucket_load(unsigned int bucket, uint64_t bytes, void *ds)
+{
+    if (bytes >= 1024) {
+        ds_put_format(ds, "  hash %u: %llu kB load\n", bucket,
+                      (unsigned long long) (bytes / 1024));
+    }
+}
+
 static void
 format_bond(struct bonds *bonds, const struct bond_entry *e,
             struct dp_port *port, struct ds *ds)
@@ -495,8 +775,19 @@ format_bond(struct bonds *bonds, const struct bond_entry *e,
     ds_put_cstr(ds, "lb_output action: disabled, bond-id: -1\n");
     ds_put_format(ds, "updelay: %d ms\n", updelay);
     ds_put_format(ds, "downdelay: %d ms\n", downdelay);
-    ds_put_cstr(ds, "lacp_status: off\n");
-    ds_put_cstr(ds, "lacp_fallback_ab: false\n");
+    long long rebalance = dp_bond_next_rebalance(port, now);
+    if (rebalance >= 0) {
+        ds_put_format(ds, "next rebalance: %lld ms\n", rebalance);
+    }
+    static const char *const lacp_status[] = {
+        [DP_BOND_LACP_STATUS_OFF] = "off",
+        [DP_BOND_LACP_STATUS_CONFIGURED] = "configured",
+        [DP_BOND_LACP_STATUS_NEGOTIATED] = "negotiated",
+    };
+    ds_put_format(ds, "lacp_status: %s\n",
+                  lacp_status[dp_bond_lacp_status(port)]);
+    ds_put_format(ds, "lacp_fallback_ab: %s\n",
+                  dp_bond_lacp_fallback_ab(port) ? "true" : "false");
 
     const char *primary = dp_bond_get_primary(port);
     ds_put_format(ds, "active-backup primary: %s%s\n",
@@ -528,6 +819,9 @@ format_bond(struct bonds *bonds, const struct bond_entry *e,
         }
         ds_put_format(ds, "  may_enable: %s\n",
                       s.may_enable ? "true" : "false");
+        if (rebalance >= 0) {
+            dp_bond_member_buckets(port, i, put_bucket_load, ds);
+        }
     }
     ds_put_cstr(ds, "\n");
 }
@@ -658,9 +952,124 @@ cmd_disable_member(struct unixctl_conn *conn, int argc, const char *argv[],
     enable_member(conn, argv, bonds, false);
 }
 
+/* bond/migrate PORT HASH MEMBER (balance-slb). */
+static void
+cmd_migrate(struct unixctl_conn *conn, int argc, const char *argv[],
+            void *bonds_)
+{
+    struct bond_entry *e;
+    (void) argc;
+    const char *fake[] = { argv[0], argv[1], argv[3] };
+    struct dp_port *port = lookup_member(bonds_, conn, fake, &e);
+    unsigned int hash;
+    if (!port) {
+        return;
+    }
+    if (dp_bond_get_mode(port) != DP_BOND_BALANCE_SLB) {
+        unixctl_command_reply_error(conn, "not an SLB bond");
+    } else if (!argv[2][0] || strspn(argv[2], "0123456789") != strlen(argv[2])
+               || !str_to_uint(argv[2], 10, &hash)) {
+        unixctl_command_reply_error(conn, "bad hash");
+    } else if (dp_bond_migrate(port, hash & 0xff, argv[3])) {
+        unixctl_command_reply_error(conn,
+                                    "cannot migrate to disabled member");
+    } else {
+        unixctl_command_reply(conn, "migrated");
+    }
+}
+
+/* bond/hash MAC [VLAN] [BASIS]: the balance-slb bucket of MAC (Lanyard's
+ * bucket is the MAC's alone: VLAN and BASIS are checked, not used). */
+static void
+cmd_hash(struct unixctl_conn *conn, int argc, const char *argv[],
+         void *bonds_)
+{
+    uint8_t mac[6];
+    unsigned int vlan, basis;
+    (void) bonds_;
+    if (!parse_mac(argv[1], mac)) {
+        unixctl_command_reply_error(conn, "invalid mac");
+    } else if (argc > 2 && (!str_to_uint(argv[2], 10, &vlan)
+                            || vlan > 4095)) {
+        unixctl_command_reply_error(conn, "invalid vlan");
+    } else if (argc > 3 && !str_to_uint(argv[3], 10, &basis)) {
+        unixctl_command_reply_error(conn, "invalid basis");
+    } else {
+        char *reply = xasprintf("%u",
+                                dp_bond_mac_bucket(packet_mac_to_u64(mac)));
+        unixctl_command_reply(conn, reply);
+        free(reply);
+    }
+}
+
+static int
+entry_cmp(const void *a_, const void *b_)
+{
+    const struct bond_entry *const *a = a_, *const *b = b_;
+    return strcmp((*a)->port_name, (*b)->port_name);
+}
+
+/* lacp/show and lacp/show-stats: one bond, or every bond running LACP
+ * (by name). */
+static void
+lacp_show(struct unixctl_conn *conn, int argc, const char *argv[],
+          struct bonds *bonds, bool stats)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    if (argc > 1) {
+        struct bond_entry *e = find_by_port(bonds, argv[1]);
+        struct dp_port *port = e ? entry_port(bonds, e) : NULL;
+        if (!port || dp_bond_format_lacp(port, stats, &ds)) {
+            unixctl_command_reply_error(conn, "no such lacp object");
+            ds_destroy(&ds);
+            return;
+        }
+    } else {
+        size_t n = 0;
+        struct bond_entry **v = xcalloc(hmap_count(&bonds->map) + 1,
+                                        sizeof *v);
+        struct bond_entry *e;
+        HMAP_FOR_EACH (e, node, &bonds->map) {
+            v[n++] = e;
+        }
+        qsort(v, n, sizeof *v, entry_cmp);
+        for (size_t i = 0; i < n; i++) {
+            struct dp_port *port = entry_port(bonds, v[i]);
+            if (port) {
+                dp_bond_format_lacp(port, stats, &ds);
+            }
+        }
+        free(v);
+    }
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+static void
+cmd_lacp_show(struct unixctl_conn *conn, int argc, const char *argv[],
+              void *bonds)
+{
+    lacp_show(conn, argc, argv, bonds, false);
+}
+
+static void
+cmd_lacp_show_stats(struct unixctl_conn *conn, int argc, const char *argv[],
+                    void *bonds)
+{
+    lacp_show(conn, argc, argv, bonds, true);
+}
+
 void
 bonds_register_unixctl(struct bonds *bonds)
 {
+    unixctl_command_register("lacp/show", "[port]", 0, 1, cmd_lacp_show,
+                             bonds);
+    unixctl_command_register("bond/migrate", "port hash member", 3, 3,
+                             cmd_migrate, bonds);
+    unixctl_command_register("bond/hash", "mac [vlan] [basis]", 1, 3,
+                             cmd_hash, bonds);
+    unixctl_command_register("lacp/show-stats", "[port]", 0, 1,
+                             cmd_lacp_show_stats, bonds);
     unixctl_command_register("bond/list", "", 0, 0, cmd_bond_list, bonds);
     unixctl_command_register("bond/show", "[port]", 0, 1, cmd_bond_show,
                              bonds);

@@ -3,15 +3,19 @@
  *
  * bridge.c keeps one 'struct iface' per member Interface.  The member whose
  * name sorts first (the "lead") owns the datapath port, which is named
- * after it; the others are not datapath ports themselves but report the
- * bond's ofport, their own device status and their own statistics.
- * bond_want_init() validates the Port's bond columns: what this datapath
- * cannot do (balance-tcp, LACP) is an error naming the limitation, written
- * to every member's Interface.error.
+ * after it; the others are not datapath ports themselves: each holds a
+ * port number of its own, reserved as a datapath alias of the bond's port
+ * (dp_add_port_alias()), and reports its own device status and
+ * statistics.  As OVS, LACP's port id of a member is its port number.
+ * bond_want_init() validates the Port's bond columns (bond_mode, LACP and
+ * its other_config keys, the members' lacp-port-id/-priority/aggregation-
+ * key); a bad value is an error naming it, written to every member's
+ * Interface.error.
  *
  * 'struct bonds' tracks the bonds in the datapath: bonds_run() writes
- * Port.bond_active_slave and sends learning packets after the active
- * member changes; it also serves the bond/ appctl commands. */
+ * Port.bond_active_slave and Interface.lacp_current and sends learning
+ * packets after the active member changes; it also serves the bond/ and
+ * lacp/ appctl commands. */
 #ifndef LANYARD_SWITCHD_BOND_H
 #define LANYARD_SWITCHD_BOND_H 1
 
@@ -39,6 +43,7 @@ struct bond_want {
     char *text;                 /* Everything the datapath port depends on. */
     struct dp_bond_config dp;
     struct dp_bond_member_config *members;
+    struct uuid *member_uuids;  /* Interface rows, in members' order. */
 };
 
 /* Fills W for interface IFACE of PORT.  Returns NULL or an error message
@@ -69,7 +74,8 @@ void bonds_run(struct bonds *, long long now, json_t *ops);
 void bonds_wait(struct bonds *);
 
 /* bond/show, bond/list, bond/set-active-member, bond/enable-member,
- * bond/disable-member (and their OVS "slave" aliases). */
+ * bond/disable-member (and their OVS "slave" aliases), lacp/show,
+ * lacp/show-stats. */
 void bonds_register_unixctl(struct bonds *);
 
 #endif

@@ -5,11 +5,13 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "bond.h"
+#include "mirror.h"
 #include "coverage.h"
 #include "daemon.h"
 #include "dp.h"
@@ -22,6 +24,7 @@
 #include "poll-loop.h"
 #include "netdev-ctl.h"
 #include "ofport.h"
+#include "qos.h"
 #include "replica.h"
 #include "sysstats.h"
 #include "tunnel.h"
@@ -48,9 +51,19 @@ struct iface {
     char *error;                    /* Why it is not in the datapath. */
     char *bond_lead;                /* Bond member: the bond's datapath port
                                      * (its lead member), see bond.h. */
+    bool is_alias;                  /* Bond member other than the lead: its
+                                     * own 'ofport' is a dp_add_port_alias(). */
     /* Last status and statistics written, as raw values: the 5 s poll of
      * every interface compares these and builds JSON only for a change. */
     bool status_written, stats_written;
+    /* MTU following (see "MTU of internal ports"): */
+    bool internal;                  /* An internal port... */
+    bool mtu_user;                  /* ...with an mtu_request. */
+    struct bridge *mtu_bridge;      /* Where mtu_counted counts, or NULL. */
+    int mtu_counted;                /* Its MTU in mtu_bridge's minimum. */
+    /* Its MAC as a candidate for the bridge MAC (see "Bridge MAC"). */
+    struct bridge *mac_bridge;      /* NULL: not a candidate. */
+    uint8_t cand_mac[6];
     struct iface_state {
         bool in_dp, have_dev, have_mac, have_mtu, have_flags;
         uint32_t ofport;
@@ -73,11 +86,22 @@ struct bridge {
     struct hmap_node node;          /* In bridges.bridges, by uuid. */
     struct uuid uuid;
     char *name;
-    struct uuid *ports;             /* Sorted, as in the datum. */
-    unsigned int n_ports;
+    /* Its ports are the port_homes that name it. */
     char *settings;                 /* flood_vlans and MAC table settings. */
     char *hwaddr_applied;           /* other_config:hwaddr last set. */
     char *datapath_id;              /* Last datapath_id written. */
+    /* The MTUs of its ports that internal ports follow, distinct and
+     * sorted (a count each), and the minimum last given to followers. */
+    struct mtu_count {
+        int mtu;
+        unsigned int n;
+    } *mtus;
+    size_t n_mtus;
+    int min_mtu;
+    /* The candidate with the smallest MAC (see "Bridge MAC"); mac_dirty:
+     * the bridge MAC may have to change. */
+    struct iface *best_iface;
+    bool mac_dirty;
 };
 
 struct bridges {
@@ -91,6 +115,8 @@ struct bridges {
     int sock;                       /* For netdev ioctls. */
     struct ofport_memory *ofports;
     struct bonds *bonds;            /* Ports with several interfaces. */
+    struct mirrors *mirrors;        /* Mirror table: switchd/mirror.h. */
+    struct qos *qos;                /* QoS and ingress policing (qos.h). */
     bool sys_stats;                 /* other_config:enable-statistics. */
     bool sys_stats_written;         /* Open_vSwitch.statistics non-empty. */
     long long next_sys_stats;
@@ -229,6 +255,8 @@ bridge_settings(const struct ovsdb_row *row)
     const char *size = col_map_get(row, "other_config", "mac-table-size");
     const char *aging = col_map_get(row, "other_config", "mac-aging-time");
     ds_put_format(&s, "|%s|%s", size ? size : "", aging ? aging : "");
+    const char *bpdu = col_map_get(row, "other_config", "forward-bpdu");
+    ds_put_format(&s, "|%s", bpdu ? bpdu : "");
     return ds_steal_cstr(&s);
 }
 
@@ -265,53 +293,84 @@ bridge_apply_settings(struct bridges *b, struct bridge *br,
         idle = 300;
     }
     dp_bridge_set_mac_table(b->dp, br->name, (size_t) n, (unsigned int) idle);
+
+    /* As OVS's smap_get_bool(..., false): only "true" (any case) is true. */
+    const char *bpdu = col_map_get(row, "other_config", "forward-bpdu");
+    dp_bridge_set_forward_bpdu(b->dp, br->name,
+                               bpdu && !strcasecmp(bpdu, "true"));
 }
 
-/* Marks the ports that joined or left BR (merging the old and new sorted
- * sets), records where each port now lives, and remembers the new set. */
+/* Port U is (IN_ROW) or is not in BR's "ports" now: records where it lives
+ * and marks it if that changed. */
+static void
+bridge_note_port(struct bridges *b, const struct bridge *br,
+                 const struct uuid *u_, bool in_row, struct uuid_set *marked)
+{
+    const struct uuid u = *u_;      /* U_ may be the home freed below. */
+    struct port_home *h = home_find(b, &u);
+    if (in_row == (h && !strcmp(h->bridge, br->name))) {
+        return;
+    }
+    if (!in_row) {                  /* Left this bridge. */
+        hmap_remove(&b->homes, &h->node);
+        free(h->bridge);
+        free(h);
+    } else {                        /* Joined (maybe from another bridge). */
+        if (!h) {
+            h = xzalloc(sizeof *h);
+            h->uuid = u;
+            hmap_insert(&b->homes, &h->node, uuid_hash(&u));
+        }
+        free(h->bridge);
+        h->bridge = xstrdup(br->name);
+    }
+    uuid_set_add(marked, &u);
+}
+
+static bool
+ports_include(const struct ovsdb_datum *ports, const struct uuid *u)
+{
+    return ports && ovsdb_datum_find_key(ports, (const union ovsdb_atom *) u,
+                                         OVSDB_TYPE_UUID) != UINT_MAX;
+}
+
+/* Marks the ports that joined or left BR, whose "ports" column is now
+ * PORTS (NULL: the bridge is going away), comparing it with every port's
+ * home: for a new bridge, a resynchronisation or a removal. */
 static void
 bridge_update_ports(struct bridges *b, struct bridge *br,
                     const struct ovsdb_datum *ports, struct uuid_set *marked)
 {
-    unsigned int i = 0, j = 0;
-    unsigned int n_new = ports ? ports->n : 0;
-    while (i < br->n_ports || j < n_new) {
-        int cmp = i >= br->n_ports ? 1
-                  : j >= n_new ? -1
-                  : uuid_compare_3way(&br->ports[i], &ports->keys[j].uuid);
-        if (cmp < 0) {              /* Left this bridge. */
-            struct port_home *h = home_find(b, &br->ports[i]);
-            if (h && !strcmp(h->bridge, br->name)) {
-                hmap_remove(&b->homes, &h->node);
-                free(h->bridge);
-                free(h);
-            }
-            uuid_set_add(marked, &br->ports[i++]);
-        } else if (cmp > 0) {       /* Joined. */
-            const struct uuid *u = &ports->keys[j++].uuid;
-            struct port_home *h = home_find(b, u);
-            if (!h) {
-                h = xzalloc(sizeof *h);
-                h->uuid = *u;
-                hmap_insert(&b->homes, &h->node, uuid_hash(u));
-            }
-            free(h->bridge);
-            h->bridge = xstrdup(br->name);
-            uuid_set_add(marked, u);
-        } else {
-            i++;
-            j++;
+    struct port_home *h, *next;
+    HMAP_FOR_EACH_SAFE (h, next, node, &b->homes) {
+        if (!strcmp(h->bridge, br->name) && !ports_include(ports, &h->uuid)) {
+            bridge_note_port(b, br, &h->uuid, false, marked);
         }
     }
-    free(br->ports);
-    br->n_ports = n_new;
-    br->ports = xcalloc(n_new + 1, sizeof *br->ports);
-    for (j = 0; j < n_new; j++) {
-        br->ports[j] = ports->keys[j].uuid;
+    for (unsigned int j = 0; ports && j < ports->n; j++) {
+        bridge_note_port(b, br, &ports->keys[j].uuid, true, marked);
+    }
+}
+
+/* The same for the ports in TOUCHED only: the uuids that differences of
+ * Bridge "ports" columns named (adding port 10,000 touches one port). */
+static void
+bridge_update_touched_ports(struct bridges *b, struct bridge *br,
+                            const struct ovsdb_datum *ports,
+                            const struct uuid_set *touched,
+                            struct uuid_set *marked)
+{
+    const struct uuid_node *u;
+    HMAP_FOR_EACH (u, node, &touched->map) {
+        bridge_note_port(b, br, &u->uuid, ports_include(ports, &u->uuid),
+                         marked);
     }
 }
 
 static void iface_remove(struct bridges *, struct iface *);
+static void bridge_count_mtu(struct bridge *, int mtu, int delta);
+static void bridge_rescan_mac(struct bridges *, struct bridge *);
+static void bridge_follow_mtu(struct bridges *, struct bridge *, json_t *ops);
 
 static void
 bridge_destroy(struct bridges *b, struct bridge *br, struct uuid_set *marked)
@@ -325,21 +384,32 @@ bridge_destroy(struct bridges *b, struct bridge *br, struct uuid_set *marked)
             iface_remove(b, i);
         }
     }
+    HMAP_FOR_EACH (i, name_node, &b->ifaces) {
+        if (i->mtu_bridge == br) {
+            i->mtu_bridge = NULL;
+            i->mtu_counted = 0;
+        }
+        if (i->mac_bridge == br) {
+            i->mac_bridge = NULL;
+        }
+    }
     dp_del_bridge(b->dp, br->name);
     hmap_remove(&b->bridges, &br->node);
     VLOG_INFO("removed bridge %s", br->name);
     coverage_inc(COV_BRIDGE_DEL);
     free(br->name);
-    free(br->ports);
     free(br->settings);
     free(br->hwaddr_applied);
     free(br->datapath_id);
+    free(br->mtus);
     free(br);
 }
 
+/* Brings bridge UUID in line with its row.  Its ports are compared in
+ * full if FULL, else only those in TOUCHED. */
 static void
-bridge_reconcile(struct bridges *b, const struct uuid *uuid,
-                 struct uuid_set *marked)
+bridge_reconcile(struct bridges *b, const struct uuid *uuid, bool full,
+                 const struct uuid_set *touched, struct uuid_set *marked)
 {
     const struct ovsdb_row *row = find_row(b, "Bridge", uuid);
     struct bridge *br = bridge_find(b, uuid);
@@ -350,6 +420,7 @@ bridge_reconcile(struct bridges *b, const struct uuid *uuid,
         return;
     }
     if (!br) {
+        full = true;
         br = xzalloc(sizeof *br);
         br->uuid = *uuid;
         br->name = xstrdup(col_string(row, "name"));
@@ -363,7 +434,12 @@ bridge_reconcile(struct bridges *b, const struct uuid *uuid,
         }
     }
     bridge_apply_settings(b, br, row);
-    bridge_update_ports(b, br, ovsdb_row_find_column(row, "ports", NULL), marked);
+    const struct ovsdb_datum *ports = ovsdb_row_find_column(row, "ports", NULL);
+    if (full) {
+        bridge_update_ports(b, br, ports, marked);
+    } else {
+        bridge_update_touched_ports(b, br, ports, touched, marked);
+    }
 }
 
 /* --- Interfaces --- */
@@ -484,6 +560,9 @@ want_destroy(struct iface_want *w)
 static void
 iface_remove(struct bridges *b, struct iface *i)
 {
+    if (i->is_alias) {
+        dp_del_port_alias(b->dp, i->name);
+    }
     if (i->in_dp) {
         dp_del_port(b->dp, i->name);
         bonds_removed(b->bonds, i->name);
@@ -493,6 +572,14 @@ iface_remove(struct bridges *b, struct iface *i)
     hmap_remove(&b->ifaces, &i->name_node);
     hmap_remove(&b->by_uuid, &i->uuid_node);
     hmap_remove(&b->by_port, &i->port_node);
+    if (i->mtu_bridge && i->mtu_counted) {
+        /* The followers' new MTU reaches the database with the poll. */
+        bridge_count_mtu(i->mtu_bridge, i->mtu_counted, -1);
+        bridge_follow_mtu(b, i->mtu_bridge, NULL);
+    }
+    if (i->mac_bridge && i->mac_bridge->best_iface == i) {
+        bridge_rescan_mac(b, i->mac_bridge);
+    }
     free(i->name);
     free(i->config);
     free(i->vlan_config);
@@ -529,6 +616,27 @@ iface_add(struct bridges *b, struct iface *i, struct iface_want *w)
     return error;
 }
 
+/* A bond member other than the lead gets a port number of its own, as in
+ * OVS, reserved in the datapath as an alias of the bond's port. */
+static int
+iface_add_alias(struct bridges *b, struct iface *i, struct iface_want *w)
+{
+    uint32_t want = ofport_pick(w->ofport_request, w->db_ofport,
+                                ofport_memory_get(b->ofports, w->bridge,
+                                                  w->name));
+    int error = dp_add_port_alias(b->dp, w->bridge, w->name, w->bond.lead,
+                                  want, &i->ofport);
+    if (error == EBUSY && want) {
+        error = dp_add_port_alias(b->dp, w->bridge, w->name, w->bond.lead, 0,
+                                  &i->ofport);
+    }
+    if (!error) {
+        i->is_alias = true;
+        ofport_memory_set(b->ofports, w->bridge, w->name, i->ofport);
+    }
+    return error;
+}
+
 /* Interface.mtu_request on a kernel device (system or internal port). */
 static void
 iface_apply_mtu(struct bridges *b, struct iface *i, const struct iface_want *w)
@@ -548,6 +656,206 @@ iface_apply_mtu(struct bridges *b, struct iface *i, const struct iface_want *w)
     /* Not retried until the request changes: a rejected MTU shows as the
      * device's actual 'mtu' in the database. */
     i->mtu_applied = mtu;
+}
+
+/* --- MTU of internal ports ---
+ *
+ * As ovs-vswitchd: an internal port without mtu_request takes the smallest
+ * MTU of the bridge's other ports (system ports, and internal ports with
+ * mtu_request), 1500 if there are none.  A new follower is only lowered to
+ * it; when the minimum changes every follower is set to it.  The minimum
+ * is kept from counts of the ports' MTUs, updated as ports come and go and
+ * as the status poll sees MTUs change, so adding a port costs no scan. */
+
+static bool
+iface_follows_mtu(const struct iface *i)
+{
+    return i->in_dp && i->internal && !i->mtu_user;
+}
+
+static int
+bridge_min_mtu(const struct bridge *br)
+{
+    return br->n_mtus ? br->mtus[0].mtu : 1500;
+}
+
+static void
+bridge_count_mtu(struct bridge *br, int mtu, int delta)
+{
+    size_t k = 0;
+    while (k < br->n_mtus && br->mtus[k].mtu < mtu) {
+        k++;
+    }
+    if (k < br->n_mtus && br->mtus[k].mtu == mtu) {
+        if (delta < 0 && !--br->mtus[k].n) {
+            memmove(&br->mtus[k], &br->mtus[k + 1],
+                    (--br->n_mtus - k) * sizeof *br->mtus);
+        } else if (delta > 0) {
+            br->mtus[k].n++;
+        }
+    } else if (delta > 0) {
+        br->mtus = xrealloc(br->mtus, (br->n_mtus + 1) * sizeof *br->mtus);
+        memmove(&br->mtus[k + 1], &br->mtus[k],
+                (br->n_mtus++ - k) * sizeof *br->mtus);
+        br->mtus[k] = (struct mtu_count) { mtu, 1 };
+    }
+}
+
+static struct bridge *
+iface_bridge(const struct bridges *b, const struct iface *i)
+{
+    const struct port_home *h = home_find(b, &i->port_uuid);
+    struct bridge *br;
+    HMAP_FOR_EACH (br, node, &b->bridges) {
+        if (h && !strcmp(br->name, h->bridge)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+static void iface_status(struct bridges *, struct iface *, json_t *ops);
+
+/* Gives follower I the MTU WANT (only if that lowers it, if LOWER_ONLY). */
+static void
+iface_follow_mtu(struct bridges *b, struct iface *i, int want, bool lower_only,
+                 json_t *ops)
+{
+    int mtu;
+    if (netdev_ctl_get_mtu(b->sock, i->name, &mtu)
+        || mtu == want || (lower_only && mtu < want)) {
+        return;
+    }
+    int error = netdev_ctl_set_mtu(b->sock, i->name, want);
+    if (error) {
+        VLOG_WARN("%s: could not set MTU %d (%s)", i->name, want,
+                  strerror(error));
+    } else {
+        VLOG_INFO("%s: MTU set to %d (the smallest of its bridge's ports)",
+                  i->name, want);
+    }
+    if (ops) {
+        iface_status(b, i, ops);
+    }
+}
+
+/* Sets every follower of BR to its minimum MTU if that changed. */
+static void
+bridge_follow_mtu(struct bridges *b, struct bridge *br, json_t *ops)
+{
+    int min = bridge_min_mtu(br);
+    if (min == br->min_mtu) {
+        return;
+    }
+    br->min_mtu = min;
+    struct iface *i;
+    HMAP_FOR_EACH (i, name_node, &b->ifaces) {
+        if (iface_follows_mtu(i) && iface_bridge(b, i) == br) {
+            iface_follow_mtu(b, i, min, false, ops);
+        }
+    }
+}
+
+/* Counts MTU (0: none) as I's contribution to its bridge's minimum, if I
+ * is one the minimum is made of; then updates the followers. */
+static void
+iface_count_mtu(struct bridges *b, struct iface *i, int mtu, json_t *ops)
+{
+    struct bridge *br = i->in_dp && i->has_netdev && !iface_follows_mtu(i)
+                        ? iface_bridge(b, i) : NULL;
+    if (!br) {
+        mtu = 0;
+    }
+    if (br == i->mtu_bridge && mtu == i->mtu_counted) {
+        return;
+    }
+    struct bridge *old = i->mtu_bridge;
+    if (old && i->mtu_counted) {
+        bridge_count_mtu(old, i->mtu_counted, -1);
+    }
+    if (br && mtu) {
+        bridge_count_mtu(br, mtu, +1);
+    }
+    i->mtu_bridge = br;
+    i->mtu_counted = mtu;
+    if (old && old != br) {
+        bridge_follow_mtu(b, old, ops);
+    }
+    if (br) {
+        bridge_follow_mtu(b, br, ops);
+    }
+}
+
+/* --- Bridge MAC ---
+ *
+ * Without other_config:hwaddr the bridge (its local port) takes, as in
+ * ovs-vswitchd, the smallest globally administered unicast MAC of its
+ * other ports, so that a bridge keeps its physical NIC's MAC from one run
+ * to the next; failing that, a MAC made from the first bytes of the Bridge
+ * row's uuid (marked locally administered), stable as well.  The smallest
+ * is kept as the status poll reads each port's MAC, and looked for again
+ * only when the port holding it leaves or changes its MAC. */
+
+static bool
+mac_is_global_unicast(const uint8_t mac[6])
+{
+    return !(mac[0] & 0x03) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4]
+                                | mac[5]);
+}
+
+static void
+bridge_rescan_mac(struct bridges *b, struct bridge *br)
+{
+    br->best_iface = NULL;
+    struct iface *i;
+    HMAP_FOR_EACH (i, name_node, &b->ifaces) {
+        if (i->mac_bridge == br
+            && (!br->best_iface
+                || memcmp(i->cand_mac, br->best_iface->cand_mac, 6) < 0)) {
+            br->best_iface = i;
+        }
+    }
+    br->mac_dirty = true;
+}
+
+/* Takes note of I's MAC, as the status poll read it into *S. */
+static void
+iface_note_mac(struct bridges *b, struct iface *i, const struct iface_state *s)
+{
+    struct bridge *br = s->in_dp && s->have_mac && i->in_dp && i->has_netdev
+                        ? iface_bridge(b, i) : NULL;
+    if (br && (!strcmp(i->name, br->name) || !mac_is_global_unicast(s->mac))) {
+        br = NULL;                  /* The local port, or not a candidate. */
+    }
+    if (br == i->mac_bridge && (!br || !memcmp(s->mac, i->cand_mac, 6))) {
+        return;
+    }
+    struct bridge *old = i->mac_bridge;
+    i->mac_bridge = br;
+    if (br) {
+        memcpy(i->cand_mac, s->mac, 6);
+    }
+    if (old && old->best_iface == i) {
+        bridge_rescan_mac(b, old);
+    }
+    if (br && br != old && br->best_iface != i
+        && (!br->best_iface
+            || memcmp(s->mac, br->best_iface->cand_mac, 6) < 0)) {
+        br->best_iface = i;
+        br->mac_dirty = true;
+    }
+}
+
+/* The MAC BR should have without other_config:hwaddr, into WANT. */
+static void
+bridge_default_mac(const struct bridge *br, uint8_t want[6])
+{
+    if (br->best_iface) {
+        memcpy(want, br->best_iface->cand_mac, 6);
+    } else {
+        memcpy(want, &br->uuid, 6);
+        want[0] = (uint8_t) ((want[0] & ~0x01) | 0x02);
+    }
 }
 
 /* Makes the datapath match W for interface I (new or existing). */
@@ -571,6 +879,10 @@ iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
             }
         }
     } else if (!same || (!i->in_dp && !w->error && !bond_follower)) {
+        if (i->is_alias) {
+            dp_del_port_alias(b->dp, i->name);
+            i->is_alias = false;
+        }
         if (i->in_dp) {
             dp_del_port(b->dp, i->name);
             bonds_removed(b->bonds, i->name);
@@ -597,12 +909,24 @@ iface_apply(struct bridges *b, struct iface *i, struct iface_want *w)
                 VLOG_INFO("added interface %s on port %u of %s (%s)",
                           w->name, i->ofport, w->bridge, w->type);
             }
+        } else if (!w->error && iface_add_alias(b, i, w)) {
+            i->error = xasprintf("%s: no port number left on %s", w->name,
+                                 w->bridge);
         }
         if (i->error) {
             VLOG_WARN("%s", i->error);
         }
     }
     iface_apply_mtu(b, i, w);
+    i->internal = !strcmp(w->type, "internal");
+    i->mtu_user = w->mtu_request > 0;
+    if (iface_follows_mtu(i)) {
+        struct bridge *br = iface_bridge(b, i);
+        iface_count_mtu(b, i, 0, NULL);
+        if (br) {
+            iface_follow_mtu(b, i, bridge_min_mtu(br), true, NULL);
+        }
+    }
     free(i->config);
     free(i->vlan_config);
     i->config = xstrdup(w->config);
@@ -793,12 +1117,14 @@ iface_status(struct bridges *b, struct iface *i, json_t *ops)
     s.in_dp = i->in_dp || (lead && lead->in_dp);
     const char *error = NULL;
     if (s.in_dp) {
-        s.ofport = i->in_dp ? i->ofport : lead->ofport;
+        s.ofport = i->in_dp || i->is_alias ? i->ofport : lead->ofport;
         netdev_info(b, i->name, &s);
     } else {
         error = i->error ? i->error
                 : lead && lead->error ? lead->error : "not configured";
     }
+    iface_count_mtu(b, i, s.in_dp && s.have_mtu ? s.mtu : 0, ops);
+    iface_note_mac(b, i, &s);
     if (i->status_written && !memcmp(&s, &i->state, sizeof s)
         && nullable_string_is_equal(error, i->state_error)) {
         return;
@@ -912,7 +1238,7 @@ bridge_sync_local(struct bridges *b, struct bridge *br, json_t *ops,
         return;
     }
     struct iface *local = iface_find_name(b, br->name);
-    uint8_t mac[6], want[6];
+    uint8_t mac[6], want[6] = { 0 };
     bool have_mac = local && local->in_dp && local->has_netdev
                     && !netdev_ctl_get_mac(b->sock, br->name, mac);
     const char *hwaddr = col_map_get(row, "other_config", "hwaddr");
@@ -925,13 +1251,24 @@ bridge_sync_local(struct bridges *b, struct bridge *br, json_t *ops,
     }
     free(br->hwaddr_applied);
     br->hwaddr_applied = hwaddr ? xstrdup(hwaddr) : NULL;
+    br->mac_dirty = false;
+    const struct ovsdb_row *local_row = local ? find_row(b, "Interface",
+                                                         &local->uuid) : NULL;
+    if (!valid && !(local_row && col_string(local_row, "mac")[0])) {
+        /* (Interface.mac on the local port, a Lanyard extension, wins.) */
+        bridge_default_mac(br, want);
+        valid = true;
+    }
+    char want_s[18];
+    snprintf(want_s, sizeof want_s, "%02x:%02x:%02x:%02x:%02x:%02x",
+             want[0], want[1], want[2], want[3], want[4], want[5]);
     if (valid && have_mac && memcmp(mac, want, 6)) {
         int error = netdev_ctl_set_mac(b->sock, br->name, want);
         if (error) {
-            VLOG_WARN("%s: could not set MAC %s (%s)", br->name, hwaddr,
+            VLOG_WARN("%s: could not set MAC %s (%s)", br->name, want_s,
                       strerror(error));
         } else {
-            VLOG_INFO("%s: bridge MAC set to %s", br->name, hwaddr);
+            VLOG_INFO("%s: bridge MAC set to %s", br->name, want_s);
             memcpy(mac, want, 6);
             uuid_set_add(done, &local->uuid);
         }
@@ -1012,6 +1349,8 @@ bridges_create(struct dp *dp, struct replica *replica)
     b->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     b->ofports = ofport_memory_create();
     b->bonds = bonds_create(dp);
+    b->mirrors = mirrors_create(dp);
+    b->qos = qos_create(dp, replica);
     return b;
 }
 
@@ -1048,7 +1387,25 @@ bridges_destroy(struct bridges *b)
     }
     ofport_memory_destroy(b->ofports);
     bonds_destroy(b->bonds);
+    mirrors_destroy(b->mirrors);
+    qos_destroy(b->qos);
     free(b);
+}
+
+/* mirrors_port_no_fn: the datapath port number of Port row PORT (a
+ * bond's is its lead member's). */
+static bool
+port_number(void *b_, const struct uuid *port, uint32_t *port_no)
+{
+    struct bridges *b = b_;
+    struct iface *i;
+    HMAP_FOR_EACH_WITH_HASH (i, port_node, uuid_hash(port), &b->by_port) {
+        if (uuid_equals(&i->port_uuid, port) && i->in_dp) {
+            *port_no = i->ofport;
+            return true;
+        }
+    }
+    return false;
 }
 
 static void
@@ -1066,6 +1423,26 @@ mark_all(struct bridges *b, struct uuid_set *bridges)
     }
 }
 
+/* What change C of a Bridge row means for the bridge's ports: the ports its
+ * "ports" difference names go into TOUCHED; a row inserted or deleted puts
+ * the bridge into FULL (compare all its ports). */
+static void
+note_bridge_change(const struct bridges *b, const struct replica_change *c,
+                   struct uuid_set *full, struct uuid_set *touched)
+{
+    struct ovsdb_datum diff;
+    const struct ovsdb_type *type;
+    if (!c->modify) {
+        uuid_set_add(full, &c->uuid);
+    } else if (replica_change_get_diff(b->replica, c, "ports", &diff,
+                                       &type)) {
+        for (unsigned int k = 0; k < diff.n; k++) {
+            uuid_set_add(touched, &diff.keys[k].uuid);
+        }
+        ovsdb_datum_destroy(&diff, type);
+    }
+}
+
 void
 bridges_run(struct bridges *b, long long now)
 {
@@ -1077,12 +1454,16 @@ bridges_run(struct bridges *b, long long now)
     size_t n = replica_take_changes(b->replica, &changes, &reset);
 
     struct uuid_set bridges, ports, ifaces, done;
+    struct uuid_set full_bridges, touched_ports;
     hmap_init(&bridges.map);
     hmap_init(&ports.map);
     hmap_init(&ifaces.map);
     hmap_init(&done.map);
+    hmap_init(&full_bridges.map);
+    hmap_init(&touched_ports.map);
     if (reset) {
         mark_all(b, &bridges);
+        mark_all(b, &full_bridges);
     }
     bool ovs_changed = reset;
     for (size_t k = 0; k < n; k++) {
@@ -1092,16 +1473,27 @@ bridges_run(struct bridges *b, long long now)
                              : !strcmp(t, "Interface") ? &ifaces : NULL;
         if (s) {
             uuid_set_add(s, &changes[k].uuid);
+            if (s == &bridges) {
+                note_bridge_change(b, &changes[k], &full_bridges,
+                                   &touched_ports);
+            }
         } else if (!strcmp(t, "Open_vSwitch")) {
             ovs_changed = true;
         }
     }
+    qos_note_changes(b->qos, changes, n, reset);
     replica_changes_free(changes, n);
 
     json_t *ops = json_array();
     struct uuid_node *u;
     HMAP_FOR_EACH (u, node, &bridges.map) {
-        bridge_reconcile(b, &u->uuid, &ports);
+        bool full = false;
+        struct uuid_node *f;
+        HMAP_FOR_EACH_WITH_HASH (f, node, uuid_hash(&u->uuid),
+                                 &full_bridges.map) {
+            full |= uuid_equals(&f->uuid, &u->uuid);
+        }
+        bridge_reconcile(b, &u->uuid, full, &touched_ports, &ports);
     }
     /* Removals first, then ports asking for a port number, then the rest,
      * so that a port added without a request cannot take a number another
@@ -1146,6 +1538,9 @@ bridges_run(struct bridges *b, long long now)
         HMAP_FOR_EACH (br, node, &b->bridges) {
             bridge_sync_local(b, br, ops, &done);
         }
+        /* After the ports, whose numbers mirrors refer to. */
+        mirrors_reconfigure(b->mirrors, replica_get_db(b->replica),
+                            port_number, b);
     }
 
     /* Status of every interface we looked at (once each), then the
@@ -1169,8 +1564,26 @@ bridges_run(struct bridges *b, long long now)
             iface_status(b, i, ops);
             iface_stats(b, i, ops);
         }
+        mirrors_write_stats(b->mirrors, ops);
+    }
+    /* A port's MAC seen above may make a bridge MAC change. */
+    struct bridge *br;
+    HMAP_FOR_EACH (br, node, &b->bridges) {
+        if (br->mac_dirty) {
+            struct uuid_set local;
+            hmap_init(&local.map);
+            bridge_sync_local(b, br, ops, &local);
+            HMAP_FOR_EACH (u, node, &local.map) {
+                struct iface *i = iface_find_uuid(b, &u->uuid);
+                if (i) {
+                    iface_status(b, i, ops);
+                }
+            }
+            uuid_set_destroy(&local);
+        }
     }
     bonds_run(b->bonds, now, ops);      /* Port.bond_active_slave. */
+    qos_run(b->qos);                    /* After the ports are in place. */
     const struct ovsdb_row *ovs = ovs_row(b);
     if (ovs && ovs_changed) {
         ovs_apply_settings(b, ovs);
@@ -1197,6 +1610,8 @@ bridges_run(struct bridges *b, long long now)
     uuid_set_destroy(&ports);
     uuid_set_destroy(&ifaces);
     uuid_set_destroy(&done);
+    uuid_set_destroy(&full_bridges);
+    uuid_set_destroy(&touched_ports);
 }
 
 void
@@ -1223,7 +1638,7 @@ bridges_format(const struct bridges *b, struct ds *out)
             if (!h || strcmp(h->bridge, br->name)) {
                 continue;
             }
-            if (i->in_dp) {
+            if (i->in_dp || i->is_alias) {
                 ds_put_format(out, "  %s %u\n", i->name, i->ofport);
             } else {
                 ds_put_format(out, "  %s (error: %s)\n", i->name,

@@ -19,7 +19,7 @@ enum {
     DPC_VLAN = DPC_PARSE + PACKET_N_ERRORS,
     DPC_HAIRPIN = DPC_VLAN + VLAN_N_DROPS,
     DPC_UNICAST, DPC_FLOOD, DPC_LEARNED, DPC_MOVED, DPC_EVICTED, DPC_EXPIRED,
-    DPC_PUBLISH, DPC_PUBLISH_BYTES,
+    DPC_PUBLISH, DPC_PUBLISH_BYTES, DPC_RESERVED,
     N_COUNTERS
 };
 
@@ -65,6 +65,7 @@ name_of(int i, char *buf, size_t size)
             "drop_same_port", "fwd_unicast", "fwd_flood", "mac_learned",
             "mac_moved", "mac_evicted", "mac_expired",
             "dp_snapshot_publish", "dp_snapshot_bytes",
+            "drop_reserved_destination",
         };
         snprintf(buf, size, "%s", dp_names[i - DPC_HAIRPIN]);
     }
@@ -96,6 +97,7 @@ totals(struct dp *dp, uint64_t *t)
     t[DPC_EXPIRED] = c.n_expired;
     t[DPC_PUBLISH] = c.n_publish;
     t[DPC_PUBLISH_BYTES] = c.n_publish_bytes;
+    t[DPC_RESERVED] = c.n_reserved_drops;
 }
 
 void

@@ -12,9 +12,13 @@
 #include "daemon.h"
 #include "dp.h"
 #include "ds.h"
+#include "dpif-ctl.h"
 #include "dummy-ctl.h"
+#include "fdb-ctl.h"
+#include "pmd-ctl.h"
 #include "poll-loop.h"
 #include "replica.h"
+#include "tnl-ctl.h"
 #include "trace.h"
 #include "unixctl.h"
 #include "util.h"
@@ -107,20 +111,6 @@ cmd_dpif_show(struct unixctl_conn *conn, int argc, const char *argv[], void *sd_
     (void) argv;
     bridges_format(sd->bridges, &out);
     dp_format_stats(sd->dp, &out);
-    unixctl_command_reply(conn, ds_cstr(&out));
-    ds_destroy(&out);
-}
-
-static void
-cmd_memory_show(struct unixctl_conn *conn, int argc, const char *argv[],
-                void *sd_)
-{
-    struct switchd *sd = sd_;
-    struct ds out = DS_EMPTY_INITIALIZER;
-    (void) argc;
-    (void) argv;
-    ds_put_format(&out, "replica:%s\n",
-                  replica_is_ready(sd->replica) ? "ready" : "not-ready");
     unixctl_command_reply(conn, ds_cstr(&out));
     ds_destroy(&out);
 }
@@ -221,12 +211,15 @@ main(int argc, char *argv[])
                              cmd_fdb_stats_show, &sd);
     unixctl_command_register("fdb/flush", "[bridge]", 0, 1, cmd_fdb_flush, &sd);
     unixctl_command_register("dpif/show", "", 0, 0, cmd_dpif_show, &sd);
-    unixctl_command_register("memory/show", "", 0, 0, cmd_memory_show, &sd);
     unixctl_command_register("ofproto/trace", "[bridge] flow", 1, 2,
                              cmd_trace, &sd);
     unixctl_command_register("coverage/show", "", 0, 0, cmd_coverage_show,
                              &sd);
     dummy_ctl_register(sd.dp);
+    fdb_ctl_register(sd.dp, sd.bridges);     /* fdb/add, fdb/del, ... */
+    pmd_ctl_register(sd.dp);                 /* dpif-netdev/pmd-* */
+    dpif_ctl_register(sd.dp, sd.replica);    /* dpctl/show, memory/show */
+    tnl_ctl_register();                      /* tnl/ports/show */
     bonds_register_unixctl(bridges_bonds(sd.bridges));
     vlog_register_unixctl();
 

@@ -3,9 +3,10 @@
 #include <string.h>
 
 #include "jsonrpc.h"
+#include "ovsdb-data.h"
 #include "ovsdb-error.h"
-#include "ovsdb-file.h"
 #include "ovsdb-schema.h"
+#include "ovsdb-update2.h"
 #include "ovsdb.h"
 #include "util.h"
 #include "vlog.h"
@@ -64,56 +65,31 @@ send_request(struct replica *r, const char *method, json_t *params)
 }
 
 static void
-note_change(struct replica *r, const char *table, const char *uuid_s)
+note_change(const struct ovsdb_table *table, const struct uuid *uuid,
+            enum ovsdb_update2_kind kind, const json_t *row_json, void *r_)
 {
-    struct uuid uuid;
-    if (!uuid_from_string(&uuid, uuid_s)) {
-        return;
-    }
+    struct replica *r = r_;
     if (r->n_changes >= r->allocated) {
         r->changes = x2nrealloc(r->changes, &r->allocated, sizeof *r->changes);
     }
-    r->changes[r->n_changes].table = xstrdup(table);
-    r->changes[r->n_changes].uuid = uuid;
-    r->n_changes++;
+    struct replica_change *c = &r->changes[r->n_changes++];
+    c->table = xstrdup(table->schema->name);
+    c->uuid = *uuid;
+    c->modify = kind == OVSDB_UPDATE2_MODIFY
+                ? json_incref((json_t *) row_json) : NULL;
 }
 
-/* Turns <table-updates2> (monitor_cond: "initial"/"insert" carry the row,
- * "modify" only what changed, "delete" nothing) into one log record and
- * applies it atomically through the log replay.  A "modify" is passed on as
- * is: update2 differences (new value for scalars, elements to toggle for
- * sets and maps) are exactly the log's "_is_diff" differences, so adding
- * port 10,000 to a bridge parses one uuid, not 10,000. */
+/* Applies <table-updates2> (monitor_cond: "initial"/"insert" carry the row,
+ * "modify" only what changed, "delete" nothing) to the copy in place, so
+ * adding port 10,000 to a bridge parses and inserts one uuid, not 10,000;
+ * notes every row changed.  On error the copy may be half updated: the
+ * caller reconnects, which fetches everything again. */
 static bool
 apply_updates2(struct replica *r, const json_t *updates)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-    if (!json_is_object(updates)) {
-        return false;
-    }
-    json_t *record = json_object();
-    json_object_set_new(record, "_is_diff", json_true());
-    const char *table;
-    json_t *rows;
-    json_object_foreach ((json_t *) updates, table, rows) {
-        json_t *trows = json_object();
-        json_object_set_new(record, table, trows);
-        const char *uuid;
-        json_t *ru;
-        json_object_foreach (rows, uuid, ru) {
-            json_t *v = json_object_get(ru, "modify");
-            if (!v) {
-                v = json_object_get(ru, "initial");
-            }
-            if (!v) {
-                v = json_object_get(ru, "insert");
-            }
-            json_object_set(trows, uuid, v ? v : json_null());
-            note_change(r, table, uuid);
-        }
-    }
-    struct ovsdb_error *error = ovsdb_file_replay(r->db, record);
-    json_decref(record);
+    struct ovsdb_error *error = ovsdb_update2_apply(r->db, updates,
+                                                    note_change, r);
     if (error) {
         char *s = ovsdb_error_to_string(error);
         VLOG_ERR_RL(&rl, "%s: cannot apply update (%s); resynchronising",
@@ -282,8 +258,36 @@ replica_changes_free(struct replica_change *changes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(changes[i].table);
+        json_decref(changes[i].modify);
     }
     free(changes);
+}
+
+bool
+replica_change_get_diff(const struct replica *r,
+                        const struct replica_change *change,
+                        const char *column, struct ovsdb_datum *diff,
+                        const struct ovsdb_type **typep)
+{
+    const json_t *value = change->modify
+                          ? json_object_get(change->modify, column) : NULL;
+    const struct ovsdb_table *t = value && r->db
+                                  ? ovsdb_find_table(r->db, change->table)
+                                  : NULL;
+    const struct ovsdb_column_schema *c
+        = t ? ovsdb_table_schema_find_column(t->schema, column) : NULL;
+    if (!c || c->type.n_max <= 1) {
+        return false;
+    }
+    struct ovsdb_error *error = ovsdb_update2_parse_diff(diff, &c->type,
+                                                         value);
+    if (error) {
+        /* It was applied, so it parses: unreachable in practice. */
+        ovsdb_error_destroy(error);
+        return false;
+    }
+    *typep = &c->type;
+    return true;
 }
 
 bool

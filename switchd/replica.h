@@ -3,14 +3,17 @@
  * Connects (and reconnects, with backoff) to a server, fetches the schema,
  * monitors every column of every table (monitor_cond, so that a
  * modification arrives as a difference), and keeps the rows in a local
- * 'struct ovsdb' (lib/ovsdb), applying each "update2" notification through
- * the same validated replay path the server uses for its log, so the copy
- * is always a consistent snapshot of some committed server state.
+ * 'struct ovsdb' (lib/ovsdb), applying each "update2" notification in place
+ * (lib/ovsdb/ovsdb-update2.h): a difference of a set column costs what the
+ * difference holds, not what the set holds.  An update that cannot be
+ * applied makes the replica fetch everything again.
  *
  * The owner asks which rows changed since it last looked
- * (replica_take_changes()), which is what makes incremental reconciliation
- * possible, and may send transactions (replica_transact()) whose replies are
- * checked and logged here.  Single-threaded; run/wait pattern. */
+ * (replica_take_changes()), and for a modified row what changed in a set
+ * column (replica_change_get_diff()), which is what makes incremental
+ * reconciliation possible, and may send transactions (replica_transact())
+ * whose replies are checked and logged here.  Single-threaded; run/wait
+ * pattern. */
 #ifndef LANYARD_REPLICA_H
 #define LANYARD_REPLICA_H 1
 
@@ -21,11 +24,16 @@
 #include "uuid.h"
 
 struct ovsdb;
+struct ovsdb_datum;
+struct ovsdb_type;
 struct replica;
 
 struct replica_change {
     char *table;                /* Table name. */
     struct uuid uuid;           /* Row inserted, modified or deleted. */
+    json_t *modify;             /* A modification: what update2 sent (new
+                                 * values of scalar columns, differences of
+                                 * set and map columns); else NULL. */
 };
 
 struct replica *replica_create(const char *remote, const char *db_name);
@@ -47,6 +55,15 @@ struct ovsdb *replica_get_db(const struct replica *);
 size_t replica_take_changes(struct replica *, struct replica_change **changesp,
                             bool *resetp);
 void replica_changes_free(struct replica_change *, size_t n);
+
+/* If CHANGE is a modification of set or map column COLUMN, stores the
+ * elements that joined or left the column (or, for a map, whose value
+ * changed) in *DIFF (sorted; caller destroys it with ovsdb_datum_destroy()
+ * and *TYPEP, the column's type) and returns true; else returns false. */
+bool replica_change_get_diff(const struct replica *,
+                             const struct replica_change *,
+                             const char *column, struct ovsdb_datum *diff,
+                             const struct ovsdb_type **typep);
 
 /* Sends a transaction (OPS: a JSON array of operations, consumed) on the
  * current connection; returns false if not connected.  Failures are

@@ -356,6 +356,43 @@ explain_lookup(const struct dp_trace_result *r, const struct trace_flow *f,
     }
 }
 
+/* What uses reserved address M (fwd_mac_is_reserved()), in a few words. */
+static const char *
+reserved_use(const uint8_t *m)
+{
+    if (m[0] == 0x01 && m[1] == 0x80) {
+        switch (m[5]) {
+        case 0x00: return "Spanning Tree BPDUs";
+        case 0x01: return "Ethernet pause frames";
+        case 0x02: return "slow protocols: LACP, marker, OAM";
+        case 0x03: return "802.1X port authentication";
+        case 0x0e: return "LLDP";
+        default: return "IEEE 802.1 link-local protocols";
+        }
+    }
+    if (m[0] == 0x00) {
+        return "Extreme Networks EDP/EAPS";
+    }
+    switch (m[5]) {
+    case 0xcc: return "Cisco CDP, VTP, DTP, PAgP, UDLD";
+    case 0xcd: return m[3] == 0xcd ? "Cisco UplinkFast" : "Cisco PVST+";
+    case 0x00: return "Cisco ISL";
+    default: return "Cisco CFM";
+    }
+}
+
+static void
+explain_reserved(const struct trace_flow *f, struct ds *out)
+{
+    ds_put_cstr(out, "Destination: ");
+    put_mac(out, f->dst);
+    ds_put_format(out, " is a reserved address (%s) that a bridge does not "
+                  "forward: DROP (reserved-destination), without learning "
+                  "the source; other_config:forward-bpdu=true on the "
+                  "bridge would switch it like other multicast.\n",
+                  reserved_use(f->dst));
+}
+
 /* One output port, and its datapath actions relative to the input frame. */
 static void
 explain_output(const struct dp_trace_result *r, const struct dp_trace_out *o,
@@ -410,8 +447,14 @@ explain(const struct dp_trace_result *r, const struct trace_flow *f,
 {
     ds_put_format(out, "Bridge: %s\n", bridge);
     char b1[12];
-    ds_put_format(out, "Input port: %s (%s), ", port_str(r->in_port_no, b1),
-                  r->in_name);
+    if (r->in_member) {         /* A bond member: the bond's port learns. */
+        ds_put_format(out, "Input port: %u (%s), member of bond port %s "
+                      "(%s), ", r->in_member_no, r->in_member,
+                      port_str(r->in_port_no, b1), r->in_name);
+    } else {
+        ds_put_format(out, "Input port: %s (%s), ",
+                      port_str(r->in_port_no, b1), r->in_name);
+    }
     put_port_vlan(out, &r->in_vlan);
     ds_put_cstr(out, "\nFrame: ");
     put_mac(out, f->src);
@@ -430,17 +473,35 @@ explain(const struct dp_trace_result *r, const struct trace_flow *f,
         ds_put_cstr(out, "Datapath actions: drop\n");
         return;
     }
-    explain_learning(r, f, out);
-    explain_lookup(r, f, out);
+    size_t n_normal = 0;
+    while (n_normal < r->n_outs && !r->outs[n_normal].mirror) {
+        n_normal++;
+    }
+    if (r->in_mirror_output) {
+        ds_put_cstr(out, "Input port is a mirror output port: dropping "
+                    "(no learning, no forwarding).\n");
+    } else if (r->trace.reserved_drop) {
+        explain_reserved(f, out);
+    } else {
+        explain_learning(r, f, out);
+        explain_lookup(r, f, out);
+    }
+    if (r->out_mirror_output) {
+        ds_put_cstr(out, "Learned port is a mirror output port: "
+                    "dropping.\n");
+    }
     struct ds actions = DS_EMPTY_INITIALIZER;
-    if (r->n_outs) {
+    if (n_normal) {
         ds_put_format(out, "Output (%s):\n",
                       r->dec.out == FWD_OUT_FLOOD ? "flood" : "unicast");
     }
     for (size_t i = 0; i < r->n_outs; i++) {
+        if (r->outs[i].mirror) {
+            ds_put_format(out, "Mirror %s:\n", r->outs[i].mirror);
+        }
         explain_output(r, &r->outs[i], out, &actions);
     }
-    if (r->dec.out == FWD_OUT_FLOOD && !r->n_outs) {
+    if (r->dec.out == FWD_OUT_FLOOD && !n_normal) {
         ds_put_cstr(out, "Output: the bridge has no other port.\n");
     }
     ds_put_format(out, "Datapath actions: %s\n",

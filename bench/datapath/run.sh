@@ -20,11 +20,15 @@
 #            routing them (which measured the sink, not the switch).
 #   100k     the same with source MACs drawn at random from 100,000: the
 #            switch learns and refreshes a 100,000-entry MAC table.
-#   TCP      iperf3 GEN->SINK, default offloads, nothing pinned.
+#   TCP      iperf3 GEN->SINK, default offloads, nothing pinned; with it
+#            the CPU time the switch process spent per GB received
+#            ("s/GB TCP"), which, unlike the rate, holds still when other
+#            work on the machine takes CPU from the switch.
 #   RTT      ping GEN->SINK, 200 echoes, median round trip in microseconds.
 # A "veth" row gives the raw ceiling: blast into one veth pair, no switch.
-# BASE_BUILD=DIR adds a row "base" for lanyard-dp from another build (say,
-# before a change), measured in the same rounds.  NICE=N (e.g. -10) runs the
+# SWITCHES="linux lanyard" (say) runs a subset; linux must be in it for
+# the ratios.  BASE_BUILD=DIR adds a row "base" for lanyard-dp from another
+# build (say, before a change), measured in the same rounds.  NICE=N (e.g. -10) runs the
 # generator and the switch's threads at that nice value during the frame-rate
 # measurements, so that on a machine shared with other work they keep most
 # of their CPUs (every switch gets the same; the Linux bridge forwards in
@@ -151,7 +155,13 @@ measure_all() {
     set -- $(measure_pps $N_MACS)
     R_MANY=$1 R_MCOST=$2
     $pin 0-1
+    c1=$(cpu_ticks)
     R_TCP=$(measure_tcp 10.251.0.2)
+    c2=$(cpu_ticks)
+    # GB received = Gbit/s * seconds / 8.
+    R_TCOST=$(echo "$c1 $c2 $(getconf CLK_TCK) $R_TCP $SECS ${SW_PID:--}" \
+        | awk '{ if ($6 == "-" || $4 <= 0) print "-"
+                 else printf "%.3f", ($2 - $1) / $3 / ($4 * $5 / 8) }')
     R_RTT=$(measure_rtt)
 }
 
@@ -163,7 +173,7 @@ run_veth() {
     R_PPS=$1 R_COST=$2
     set -- $(measure_rate "" ${P}g1 $N_MACS)
     R_MANY=$1 R_MCOST=$2
-    R_TCP=- R_RTT=-
+    R_TCP=- R_RTT=- R_TCOST=-
 }
 
 run_linux() {
@@ -192,7 +202,7 @@ pin_ovs() { pin "$(cat "$T/ovs-vswitchd.pid")" "$1"; }
 
 # $1 = true for userspace TSO.
 run_ovs() {
-    R_PPS=0 R_COST=- R_MANY=0 R_MCOST=- R_TCP=0 R_RTT=0 SW_PID=
+    R_PPS=0 R_COST=- R_MANY=0 R_MCOST=- R_TCP=0 R_RTT=0 R_TCOST=- SW_PID=
     export OVS_RUNDIR=$T OVS_LOGDIR=$T OVS_DBDIR=$T OVS_SYSCONFDIR=$T
     db="unix:$T/db.sock"
     rm -f "$T/conf.db"
@@ -234,7 +244,7 @@ run_lanyard() {
     kill $DP_PID; wait $DP_PID; DP_PID=
 }
 
-SWITCHES="veth linux ovs ovs-tso lanyard"
+SWITCHES=${SWITCHES:-veth linux ovs ovs-tso lanyard}
 if [ -n "${BASE_BUILD:-}" ]; then
     BASE_BUILD=$(cd "$BASE_BUILD" && pwd)
     SWITCHES="$SWITCHES base"
@@ -251,7 +261,7 @@ for round in $(seq "$ROUNDS"); do
         lanyard) run_lanyard "$BUILD" ;;
         base) run_lanyard "$BASE_BUILD" ;;
         esac
-        echo "$round $s $R_PPS $R_MANY $R_TCP $R_RTT $R_COST $R_MCOST" \
+        echo "$round $s $R_PPS $R_MANY $R_TCP $R_RTT $R_COST $R_MCOST $R_TCOST" \
             | tee -a "$T/results" >&2
     done
 done
@@ -259,19 +269,21 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 
 L_PPS=$(median linux 3) L_TCP=$(median linux 5) L_RTT=$(median linux 6)
-printf '%-8s %8s %6s %9s %6s %8s %6s %6s %6s %7s %6s\n' switch "64B Mpps" \
+printf '%-8s %8s %6s %9s %6s %8s %6s %6s %6s %7s %7s %8s\n' switch "64B Mpps" \
     "/linux" "100k Mpps" "/64B" "TCP Gb/s" "/linux" "RTT us" "/linux" \
-    "ns/64B" "ns/100k"
+    "ns/64B" "ns/100k" "s/GB TCP"
 for s in $SWITCHES; do
     pps=$(median $s 3) many=$(median $s 4) tcp=$(median $s 5)
     rtt=$(median $s 6) cost=$(median $s 7) mcost=$(median $s 8)
-    printf '%-8s %8s %6s %9s %6s %8s %6s %6s %6s %7s %6s\n' $s "$pps" \
+    tcost=$(median $s 9)
+    printf '%-8s %8s %6s %9s %6s %8s %6s %6s %6s %7s %7s %8s\n' $s "$pps" \
         "$(ratio "$pps" "$L_PPS")" "$many" "$(ratio "$many" "$pps")" \
         "$tcp" "$(ratio "$tcp" "$L_TCP")" "$rtt" "$(ratio "$rtt" "$L_RTT")" \
-        "${cost:--}" "${mcost:--}"
+        "${cost:--}" "${mcost:--}" "${tcost:--}"
 done
 echo "(medians of $ROUNDS rounds, ${SECS}s per measurement; generator CPU0,"
 echo " switch CPU1 for 64B/100k, unpinned for TCP/RTT; veth = raw ceiling,"
 echo " one veth pair, no switch; OVS TCP 0 = no connection; ns/64B, ns/100k ="
-echo " CPU time of the switch process per forwarded frame; nice $NICE;"
+echo " CPU time of the switch process per forwarded frame; s/GB TCP = its"
+echo " CPU seconds per GB carried by iperf3; nice $NICE;"
 echo " load average before $LOAD0, after $LOAD1)"

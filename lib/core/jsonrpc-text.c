@@ -80,7 +80,7 @@ out_char(struct ds *out, char c)
 }
 
 static bool
-put_string(struct ds *out, const char *text, size_t len)
+put_string(struct ds *out, const char *text, size_t len, unsigned int flags)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *s = (const unsigned char *) text;
@@ -94,7 +94,9 @@ put_string(struct ds *out, const char *text, size_t len)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_sequence_length(s + i, len - i);
+            /* Verbatim: copied as it is, whatever the sequence. */
+            size_t n = flags & JSONRPC_TEXT_VERBATIM
+                       ? 1 : utf8_sequence_length(s + i, len - i);
             if (!n) {
                 return false;
             }
@@ -176,34 +178,105 @@ put_real(struct ds *out, double value)
     out_raw(out, buf, len);
 }
 
-static bool
-put_value(struct ds *out, const json_t *v, int depth)
+static bool put_value(struct ds *, const json_t *, int depth,
+                      unsigned int flags);
+
+struct member {
+    const char *key;
+    size_t key_len;
+    const json_t *value;
+};
+
+static inline bool
+put_member(struct ds *out, const struct member *m, int depth,
+           unsigned int flags)
 {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        if (depth >= JSONRPC_TEXT_MAX_DEPTH) {
+    if (!put_string(out, m->key, m->key_len, flags)) {
+        return false;
+    }
+    out_char(out, ':');
+    return put_value(out, m->value, depth + 1, flags);
+}
+
+static int
+compare_members(const void *a_, const void *b_)
+{
+    const struct member *a = a_, *b = b_;
+    int cmp = memcmp(a->key, b->key, MIN(a->key_len, b->key_len));
+    return cmp ? cmp : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+/* The members of OBJECT sorted by name (keys are unique, so the order is
+ * total). */
+static bool
+put_sorted_members(struct ds *out, const json_t *object, int depth,
+                   unsigned int flags)
+{
+    size_t n = json_object_size(object);
+    struct member *members = xmalloc(MAX(n, 1) * sizeof *members);
+    size_t i = 0;
+    for (void *it = json_object_iter((json_t *) object); it;
+         it = json_object_iter_next((json_t *) object, it)) {
+        members[i++] = (struct member) {
+            json_object_iter_key(it), json_object_iter_key_len(it),
+            json_object_iter_value(it) };
+    }
+    qsort(members, i, sizeof *members, compare_members);
+    bool ok = true;
+    for (size_t k = 0; ok && k < i; k++) {
+        if (k) {
+            out_char(out, ',');
+        }
+        ok = put_member(out, &members[k], depth, flags);
+    }
+    free(members);
+    return ok;
+}
+
+/* The members of OBJECT in their (insertion) order. */
+static bool
+put_members(struct ds *out, const json_t *object, int depth,
+            unsigned int flags)
+{
+    bool first = true;
+    for (void *it = json_object_iter((json_t *) object); it;
+         it = json_object_iter_next((json_t *) object, it)) {
+        if (!first) {
+            out_char(out, ',');
+        }
+        first = false;
+        struct member m = { json_object_iter_key(it),
+                            json_object_iter_key_len(it),
+                            json_object_iter_value(it) };
+        if (!put_member(out, &m, depth, flags)) {
             return false;
         }
-        out_char(out, '{');
-        bool first = true;
-        for (void *it = json_object_iter((json_t *) v); it;
-             it = json_object_iter_next((json_t *) v, it)) {
-            if (!first) {
-                out_char(out, ',');
-            }
-            first = false;
-            if (!put_string(out, json_object_iter_key(it),
-                            json_object_iter_key_len(it))) {
-                return false;
-            }
-            out_char(out, ':');
-            if (!put_value(out, json_object_iter_value(it), depth + 1)) {
-                return false;
-            }
-        }
-        out_char(out, '}');
-        return true;
     }
+    return true;
+}
+
+/* Out of line: keeps put_value(), called for every string of a reply,
+ * small. */
+static __attribute__((noinline)) bool
+put_object(struct ds *out, const json_t *v, int depth, unsigned int flags)
+{
+    if (depth >= JSONRPC_TEXT_MAX_DEPTH) {
+        return false;
+    }
+    out_char(out, '{');
+    bool ok = flags & JSONRPC_TEXT_SORT_KEYS
+              ? put_sorted_members(out, v, depth, flags)
+              : put_members(out, v, depth, flags);
+    out_char(out, '}');
+    return ok;
+}
+
+static bool
+put_value(struct ds *out, const json_t *v, int depth, unsigned int flags)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return put_object(out, v, depth, flags);
     case JSON_ARRAY: {
         if (depth >= JSONRPC_TEXT_MAX_DEPTH) {
             return false;
@@ -214,7 +287,7 @@ put_value(struct ds *out, const json_t *v, int depth)
             if (i) {
                 out_char(out, ',');
             }
-            if (!put_value(out, json_array_get(v, i), depth + 1)) {
+            if (!put_value(out, json_array_get(v, i), depth + 1, flags)) {
                 return false;
             }
         }
@@ -222,7 +295,8 @@ put_value(struct ds *out, const json_t *v, int depth)
         return true;
     }
     case JSON_STRING:
-        return put_string(out, json_string_value(v), json_string_length(v));
+        return put_string(out, json_string_value(v), json_string_length(v),
+                          flags);
     case JSON_INTEGER:
         put_integer(out, json_integer_value(v));
         return true;
@@ -245,8 +319,15 @@ put_value(struct ds *out, const json_t *v, int depth)
 bool
 jsonrpc_text_put(struct ds *out, const json_t *value)
 {
+    return jsonrpc_text_put_flags(out, value, 0);
+}
+
+bool
+jsonrpc_text_put_flags(struct ds *out, const json_t *value,
+                       unsigned int flags)
+{
     size_t start = out->length;
-    bool ok = value && put_value(out, value, 0);
+    bool ok = value && put_value(out, value, 0, flags);
     if (!ok) {
         out->length = start;
     }
@@ -273,8 +354,15 @@ jsonrpc_text_put_real(struct ds *out, double value)
 bool
 jsonrpc_text_put_string(struct ds *out, const char *s, size_t len)
 {
+    return jsonrpc_text_put_string_flags(out, s, len, 0);
+}
+
+bool
+jsonrpc_text_put_string_flags(struct ds *out, const char *s, size_t len,
+                              unsigned int flags)
+{
     size_t start = out->length;
-    bool ok = put_string(out, s, len);
+    bool ok = put_string(out, s, len, flags);
     if (!ok) {
         out->length = start;
     }
@@ -295,6 +383,7 @@ struct jsonrpc_text_parser {
     json_t *interned[N_INTERNED];
     struct ds scratch;          /* Decoded text of escaped strings. */
     unsigned long long n_fallbacks;
+    bool ovs_strings;           /* See the header. */
 };
 
 struct jsonrpc_text_parser *
@@ -318,6 +407,12 @@ jsonrpc_text_parser_destroy(struct jsonrpc_text_parser *p)
         ds_destroy(&p->scratch);
         free(p);
     }
+}
+
+void
+jsonrpc_text_parser_set_ovs_strings(struct jsonrpc_text_parser *p, bool on)
+{
+    p->ovs_strings = on;
 }
 
 unsigned long long
@@ -398,10 +493,11 @@ put_utf8(struct ds *out, uint32_t cp)
 
 /* Decodes one escape sequence at *PP (just after the backslash) into OUT;
  * false if jansson would reject it (unknown escape, bad or lone surrogate,
- * \u0000). */
+ * \u0000).  With OVS_STRINGS a lone trailing surrogate is accepted, as
+ * ovsdb-server accepts it. */
 static bool
 decode_escape(const unsigned char **pp, const unsigned char *end,
-              struct ds *out)
+              struct ds *out, bool ovs_strings)
 {
     const unsigned char *p = *pp;
     if (p >= end) {
@@ -417,7 +513,7 @@ decode_escape(const unsigned char **pp, const unsigned char *end,
     case 't': out_char(out, '\t'); break;
     case 'u': {
         long v = read_u4(p, end);
-        if (v <= 0 || (v >= 0xdc00 && v <= 0xdfff)) {
+        if (v <= 0 || (v >= 0xdc00 && v <= 0xdfff && !ovs_strings)) {
             return false;
         }
         p += 4;
@@ -468,14 +564,18 @@ scan_string(struct parse *ps, const char **textp, size_t *lenp)
             }
             out_raw(scratch, (const char *) start, (size_t) (p - start));
             p++;
-            if (!decode_escape(&p, ps->end, scratch)) {
+            if (!decode_escape(&p, ps->end, scratch,
+                               ps->parser->ovs_strings)) {
                 return false;
             }
             start = p;
         } else if (c >= 0x80) {
             size_t n = utf8_sequence_length(p, (size_t) (ps->end - p));
             if (!n) {
-                return false;
+                if (!ps->parser->ovs_strings) {
+                    return false;
+                }
+                n = 1;
             }
             p += n;
         } else {
@@ -510,8 +610,9 @@ parse_string(struct parse *ps)
             }
         }
     }
-    /* Checked above: valid UTF-8.  A decoded \u0000 was refused, so the
-     * text has no NUL either, as jansson requires without JSON_ALLOW_NUL. */
+    /* Checked above: valid UTF-8 (unless in OVS strings mode, see the
+     * header).  A decoded \u0000 was refused, so the text has no NUL
+     * either, as jansson requires without JSON_ALLOW_NUL. */
     return json_stringn_nocheck(text, len);
 }
 

@@ -8,7 +8,8 @@
  * printf calls.
  *
  * jsonrpc_text_parse() parses one JSON text (any value at top level, as
- * json_loadb(JSON_DECODE_ANY)).  It accepts exactly what jansson accepts and
+ * json_loadb(JSON_DECODE_ANY)).  It accepts exactly what jansson accepts
+ * (plus, in "OVS strings" mode, the strings described below) and
  * builds an equal value; on malformed input it lets jansson produce the
  * error, so the message ("line L, column C, byte B: <jansson text>") is
  * jansson's.  Short strings that OVSDB repeats in every element of large
@@ -16,6 +17,20 @@
  * the values one parser returns, which saves two allocations per element;
  * callers must therefore never modify a parsed string in place
  * (json_string_set*), which no code in the tree does.
+ *
+ * Strings that are not UTF-8.  RFC 8259 requires JSON text to be UTF-8 and
+ * jansson refuses anything else, but Open vSwitch's JSON-RPC peers neither
+ * check what they receive nor what they send: ovsdb-server takes such a
+ * string and answers with an OVSDB error (quoting the bytes back where its
+ * message names them).  A parser in "OVS strings" mode
+ * (jsonrpc_text_parser_set_ovs_strings()) therefore also accepts strings
+ * holding any bytes other than control characters, and a lone \uDC00-\uDFFF
+ * escape (as OVS, its three-byte encoding); everything else is decided as by
+ * jansson.  Such strings become jansson values through the "nocheck"
+ * constructors, so the layer that interprets them must check them
+ * (ovsdb-data does, before anything reaches a database).  The writer refuses
+ * them unless told to copy them verbatim (JSONRPC_TEXT_VERBATIM, what
+ * replies to a peer use), so the database log can never hold one.
  *
  * Pure functions, no I/O.  A parser is not thread-safe; values it returned
  * may outlive it. */
@@ -37,6 +52,20 @@ bool jsonrpc_text_put(struct ds *out, const json_t *value);
  * they are not valid UTF-8. */
 bool jsonrpc_text_put_string(struct ds *out, const char *s, size_t len);
 
+/* Options of the two functions below. */
+enum {
+    /* Bytes of strings that are not UTF-8 are copied as they are, as
+     * ovsdb-server echoes what a peer sent (never used for the log). */
+    JSONRPC_TEXT_VERBATIM = 1 << 0,
+    /* Object members sorted by name (bytewise), as json_dumps() with
+     * JSON_SORT_KEYS and as ovsdb-server writes an error's "syntax". */
+    JSONRPC_TEXT_SORT_KEYS = 1 << 1,
+};
+bool jsonrpc_text_put_flags(struct ds *out, const json_t *value,
+                            unsigned int flags);
+bool jsonrpc_text_put_string_flags(struct ds *out, const char *s, size_t len,
+                                   unsigned int flags);
+
 /* Append a number exactly as jsonrpc_text_put() writes json_integer() and
  * json_real() values.  VALUE must be finite (jansson has no other reals). */
 void jsonrpc_text_put_integer(struct ds *out, json_int_t value);
@@ -45,6 +74,9 @@ void jsonrpc_text_put_real(struct ds *out, double value);
 struct jsonrpc_text_parser;
 struct jsonrpc_text_parser *jsonrpc_text_parser_create(void);
 void jsonrpc_text_parser_destroy(struct jsonrpc_text_parser *);
+/* Switches "OVS strings" mode (see above) on or off; off by default. */
+void jsonrpc_text_parser_set_ovs_strings(struct jsonrpc_text_parser *,
+                                         bool on);
 
 /* Parses the SIZE bytes at TEXT (no NUL needed).  Returns the value (caller
  * owns) or NULL with *ERRORP set to a malloc'd message. */

@@ -251,25 +251,29 @@ jsonrpc_msg_to_json(struct jsonrpc_msg *m)
 }
 
 /* Appends M's compact text to OUT, members in msg_build_json()'s order,
- * without building the envelope object. */
+ * without building the envelope object.  Strings that are not UTF-8 (a
+ * peer's own bytes, echoed in an id or an error) go back verbatim, as Open
+ * vSwitch sends them (see jsonrpc-text.h). */
 static void
 msg_put_text(const struct jsonrpc_msg *m, struct ds *out)
 {
+    const unsigned int flags = JSONRPC_TEXT_VERBATIM;
     bool ok = true;
     ds_put_char(out, '{');
     if (m->method) {
         ds_put_cstr(out, "\"method\":");
-        ok = jsonrpc_text_put_string(out, m->method, strlen(m->method));
+        ok = jsonrpc_text_put_string_flags(out, m->method, strlen(m->method),
+                                           flags);
         ds_put_char(out, ',');
     }
     if (m->params) {
         ds_put_cstr(out, "\"params\":");
-        ok = ok && jsonrpc_text_put(out, m->params);
+        ok = ok && jsonrpc_text_put_flags(out, m->params, flags);
         ds_put_char(out, ',');
     }
     if (m->result) {
         ds_put_cstr(out, "\"result\":");
-        ok = ok && jsonrpc_text_put(out, m->result);
+        ok = ok && jsonrpc_text_put_flags(out, m->result, flags);
         ds_put_char(out, ',');
     }
     if (m->type == JSONRPC_REPLY) {
@@ -277,19 +281,18 @@ msg_put_text(const struct jsonrpc_msg *m, struct ds *out)
     }
     if (m->error) {
         ds_put_cstr(out, "\"error\":");
-        ok = ok && jsonrpc_text_put(out, m->error);
+        ok = ok && jsonrpc_text_put_flags(out, m->error, flags);
         ds_put_char(out, ',');
     }
     ds_put_cstr(out, "\"id\":");
     if (m->id) {
-        ok = ok && jsonrpc_text_put(out, m->id);
+        ok = ok && jsonrpc_text_put_flags(out, m->id, flags);
     } else {
         ds_put_cstr(out, "null");
     }
     ds_put_char(out, '}');
     if (!ok) {
-        /* Only strings that are not UTF-8 can fail, and jansson refuses to
-         * create those: a bug, not input. */
+        /* Only nesting deeper than any parser here produces can fail. */
         fatal("cannot serialize a JSON-RPC message");
     }
 }
@@ -329,6 +332,9 @@ jsonrpc_framer_create(size_t max_size)
     struct jsonrpc_framer *f = xzalloc(sizeof *f);
     f->max_size = max_size ? max_size : JSONRPC_DEFAULT_MAX_MSG_SIZE;
     f->parser = jsonrpc_text_parser_create();
+    /* Peers are Open vSwitch programs: take their strings as they take
+     * ours (see jsonrpc-text.h). */
+    jsonrpc_text_parser_set_ovs_strings(f->parser, true);
     return f;
 }
 

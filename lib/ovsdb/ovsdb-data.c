@@ -15,6 +15,51 @@
 
 /* --- UTF-8 --- */
 
+/* Length of the well-formed sequence at S[I..LEN), or 0 with *BADP set to
+ * how many bytes, from S[I], show that it is not: the first byte alone if it
+ * cannot start a sequence, else up to and including the first byte out of
+ * range (Unicode's table 3-7, the ranges ovsdb-server checks).  Bytes past
+ * LEN read as the NUL that ends a C string, as they do in ovsdb-server. */
+static size_t
+utf8_sequence_at(const unsigned char *s, size_t len, size_t i, size_t *badp)
+{
+    static const unsigned char ranges[][4][2] = {
+        /* Second, third and fourth bytes after a lead byte in:  */
+        { { 0x80, 0xbf } },                              /* C2..DF */
+        { { 0xa0, 0xbf }, { 0x80, 0xbf } },              /* E0 */
+        { { 0x80, 0xbf }, { 0x80, 0xbf } },              /* E1..EC, EE..EF */
+        { { 0x80, 0x9f }, { 0x80, 0xbf } },              /* ED */
+        { { 0x90, 0xbf }, { 0x80, 0xbf }, { 0x80, 0xbf } }, /* F0 */
+        { { 0x80, 0xbf }, { 0x80, 0xbf }, { 0x80, 0xbf } }, /* F1..F3 */
+        { { 0x80, 0x8f }, { 0x80, 0xbf }, { 0x80, 0xbf } }, /* F4 */
+    };
+    unsigned char c = s[i];
+    int row = c < 0x80 ? -1
+              : c < 0xc2 ? -2
+              : c <= 0xdf ? 0
+              : c == 0xe0 ? 1
+              : c == 0xed ? 3
+              : c <= 0xef ? 2
+              : c == 0xf0 ? 4
+              : c <= 0xf3 ? 5
+              : c == 0xf4 ? 6 : -2;
+    if (row == -1) {
+        return 1;
+    } else if (row == -2) {
+        *badp = 1;
+        return 0;
+    }
+    size_t n = 1;
+    for (; n < 4 && ranges[row][n - 1][0]; n++) {
+        unsigned char b = i + n < len ? s[i + n] : 0;
+        if (b < ranges[row][n - 1][0] || b > ranges[row][n - 1][1]) {
+            *badp = n + 1;
+            return 0;
+        }
+    }
+    return n;
+}
+
 /* Returns the number of code points in the LEN bytes at S, or -1 if they are
  * not well-formed UTF-8 (overlong forms, surrogates, code points above
  * U+10FFFF and NUL bytes are all rejected). */
@@ -23,45 +68,13 @@ utf8_length(const char *s_, size_t len)
 {
     const unsigned char *s = (const unsigned char *) s_;
     long long n = 0;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        unsigned int cp, need;
-
-        if (c == 0) {
-            return -1;
-        } else if (c < 0x80) {
-            i++;
-            n++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
+    for (size_t i = 0; i < len; n++) {
+        size_t bad;
+        size_t step = s[i] ? utf8_sequence_at(s, len, i, &bad) : 0;
+        if (!step) {
             return -1;
         }
-        if (len - i <= need) {
-            return -1;
-        }
-        for (unsigned int k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
-                return -1;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-            || (need == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
-            return -1;
-        }
-        i += need + 1;
-        n++;
+        i += step;
     }
     return n;
 }
@@ -70,6 +83,68 @@ bool
 ovsdb_string_is_valid_utf8(const char *s, size_t len)
 {
     return utf8_length(s, len) >= 0;
+}
+
+char *
+ovsdb_utf8_error(const char *s_, size_t len)
+{
+    const unsigned char *s = (const unsigned char *) s_;
+    for (size_t i = 0; i < len;) {
+        size_t bad = 0;
+        size_t n = utf8_sequence_at(s, len, i, &bad);
+        if (!n) {
+            struct ds msg = DS_EMPTY_INITIALIZER;
+            ds_put_cstr(&msg, "invalid UTF-8 sequence");
+            for (size_t k = 0; k < bad; k++) {
+                ds_put_format(&msg, " 0x%02x", i + k < len ? s[i + k] : 0);
+            }
+            return ds_steal_cstr(&msg);
+        }
+        i += n;
+    }
+    return NULL;
+}
+
+static bool
+is_ascii_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool
+ovsdb_string_is_id(const char *s)
+{
+    if (!is_ascii_alpha(*s) && *s != '_') {
+        return false;
+    }
+    for (s++; *s; s++) {
+        if (!is_ascii_alpha(*s) && !(*s >= '0' && *s <= '9') && *s != '_') {
+            return false;
+        }
+    }
+    return true;
+}
+
+char *
+ovsdb_utf8_sanitize(const char *s_)
+{
+    const unsigned char *s = (const unsigned char *) s_;
+    size_t len = strlen(s_);
+    struct ds out = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < len;) {
+        size_t bad = 0;
+        size_t n = utf8_sequence_at(s, len, i, &bad);
+        if (n) {
+            ds_put_buffer(&out, s_ + i, n);
+            i += n;
+        } else {
+            /* The maximal bad subpart: what was read before the byte that
+             * did not fit (at least the lead byte). */
+            ds_put_cstr(&out, "\xef\xbf\xbd");
+            i += MAX(bad - 1, 1);
+        }
+    }
+    return ds_steal_cstr(&out);
 }
 
 /* --- Atoms --- */
@@ -222,6 +297,10 @@ uuid_from_json(union ovsdb_atom *atom, const struct ovsdb_base_type *base,
             return ovsdb_syntax_error(json, NULL, "named-uuid is not "
                                       "allowed here");
         }
+        if (!ovsdb_string_is_id(json_string_value(arg))) {
+            return ovsdb_syntax_error(json, NULL, "named-uuid string is not "
+                                      "a valid <id>");
+        }
         symbol = ovsdb_symbol_table_insert(symtab, json_string_value(arg));
         atom->uuid = symbol->uuid;
         if (ovsdb_base_type_is_strong_ref(base)) {
@@ -232,6 +311,39 @@ uuid_from_json(union ovsdb_atom *atom, const struct ovsdb_base_type *base,
         return NULL;
     }
     return ovsdb_syntax_error(json, NULL, "expected [\"uuid\", <string>]");
+}
+
+static struct ovsdb_error *check_enum(const union ovsdb_atom *,
+                                      const struct ovsdb_base_type *);
+
+/* A string from a peer may hold any bytes (jsonrpc-text.h); one that is not
+ * UTF-8 never becomes an atom.  The error is ovsdb-server's: its enum check
+ * comes first (such a string is in no enum), then the UTF-8 check. */
+static struct ovsdb_error *
+string_from_json(union ovsdb_atom *atom, const struct ovsdb_base_type *base,
+                 const json_t *json)
+{
+    const char *s = json_string_value(json);
+    size_t len = json_string_length(json);
+
+    if (memchr(s, '\0', len)) {
+        return ovsdb_error("syntax error", "string contains a NUL byte");
+    }
+    char *bad = ovsdb_utf8_error(s, len);
+    if (!bad) {
+        atom->string = xmemdup(s, len + 1);
+        return NULL;
+    }
+    struct ovsdb_error *error;
+    if (base->enum_) {
+        union ovsdb_atom a = { .string = (char *) s };
+        error = check_enum(&a, base);
+    } else {
+        error = ovsdb_error("constraint violation",
+                            "not a valid UTF-8 string: %s", bad);
+    }
+    free(bad);
+    return error;
 }
 
 struct ovsdb_error *
@@ -262,15 +374,7 @@ ovsdb_atom_from_json(union ovsdb_atom *atom,
         break;
     case OVSDB_TYPE_STRING:
         if (json_is_string(json)) {
-            const char *s = json_string_value(json);
-            size_t len = json_string_length(json);
-
-            if (!ovsdb_string_is_valid_utf8(s, len)) {
-                return ovsdb_error("syntax error", "string is not valid "
-                                   "UTF-8 or contains a NUL byte");
-            }
-            atom->string = xmemdup(s, len + 1);
-            return NULL;
+            return string_from_json(atom, base, json);
         }
         break;
     case OVSDB_TYPE_UUID:
@@ -328,15 +432,12 @@ string_needs_quotes(const char *s)
            || uuid_from_string(&uuid, s);
 }
 
+/* A string that is not UTF-8 (a peer's, named in an error) is quoted with
+ * its bytes as they are, as ovsdb-server quotes it. */
 static void
 put_json_string(struct ds *out, const char *s)
 {
-    json_t *j = ovsdb_json_string(s);
-    char *text = json_dumps(j, JSON_ENCODE_ANY);
-
-    ds_put_cstr(out, text ? text : "\"\"");
-    free(text);
-    json_decref(j);
+    jsonrpc_text_put_string_flags(out, s, strlen(s), JSONRPC_TEXT_VERBATIM);
 }
 
 static void

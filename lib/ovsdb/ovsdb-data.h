@@ -47,8 +47,10 @@ uint32_t ovsdb_atom_hash(const union ovsdb_atom *, enum ovsdb_atomic_type,
 
 /* Parses JSON into ATOM of BASE's atomic type.  A ["named-uuid", NAME] is
  * resolved through SYMTAB (created there if new); with SYMTAB NULL it is a
- * syntax error.  Does not check BASE's constraints (see below).  On error
- * *ATOM holds nothing that needs freeing. */
+ * syntax error.  Does not check BASE's constraints (see below), except
+ * that a string must be UTF-8: if not, the error is ovsdb-server's
+ * ("constraint violation", or BASE's enum error).  On error *ATOM holds
+ * nothing that needs freeing. */
 struct ovsdb_error *ovsdb_atom_from_json(union ovsdb_atom *,
                                          const struct ovsdb_base_type *,
                                          const json_t *,
@@ -65,6 +67,17 @@ void ovsdb_atom_to_string(const union ovsdb_atom *, enum ovsdb_atomic_type,
                           struct ds *);
 /* True if the LEN bytes at S are well-formed UTF-8 without NUL bytes. */
 bool ovsdb_string_is_valid_utf8(const char *s, size_t len);
+/* NULL if the LEN bytes at S are well-formed UTF-8, else ovsdb-server's
+ * description of the first bad sequence ("invalid UTF-8 sequence 0xed 0xa0");
+ * caller frees. */
+char *ovsdb_utf8_error(const char *s, size_t len);
+/* True if S is an OVSDB <id>: an ASCII letter or '_', then ASCII letters,
+ * digits and '_' (what ovsdb-server requires of operation, table, lock and
+ * uuid names). */
+bool ovsdb_string_is_id(const char *s);
+/* A copy of S with every ill-formed sequence replaced by U+FFFD; caller
+ * frees.  For text that is kept but is not data (transaction comments). */
+char *ovsdb_utf8_sanitize(const char *s);
 
 struct ovsdb_datum {
     unsigned int n;             /* Number of elements (pairs for a map). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ds.h"
+#include "jsonrpc-text.h"
 
 struct ovsdb_error {
     char *tag;
@@ -39,13 +40,18 @@ ovsdb_error(const char *tag, const char *details_fmt, ...)
 }
 
 /* The "syntax" member is the offending JSON as compact text with sorted keys,
- * which is how ovsdb-server writes it. */
+ * which is how ovsdb-server writes it, strings that are not UTF-8 included
+ * (a peer's bytes, see jsonrpc-text.h). */
 static char *
 syntax_text(const json_t *json)
 {
-    return json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS
-                                   | JSON_ENCODE_ANY)
-                : NULL;
+    struct ds text = DS_EMPTY_INITIALIZER;
+    unsigned int flags = JSONRPC_TEXT_VERBATIM | JSONRPC_TEXT_SORT_KEYS;
+    if (!json || !jsonrpc_text_put_flags(&text, json, flags)) {
+        ds_destroy(&text);
+        return NULL;
+    }
+    return ds_steal_cstr(&text);
 }
 
 struct ovsdb_error *
@@ -58,16 +64,7 @@ ovsdb_syntax_error(const json_t *json, const char *tag,
     va_start(args, details_fmt);
     e = error_create_valist(tag ? tag : "syntax error", details_fmt, args);
     va_end(args);
-    if (json) {
-        char *s = syntax_text(json);
-
-        /* Jansson allocates with malloc(); keep our own copy so that every
-         * field is freed the same way. */
-        if (s) {
-            e->syntax = xstrdup(s);
-            free(s);
-        }
-    }
+    e->syntax = syntax_text(json);
     return e;
 }
 
@@ -138,12 +135,14 @@ ovsdb_error_to_json(const struct ovsdb_error *e)
 {
     json_t *j = json_object();
 
+    /* Details and syntax may quote a peer's bytes that are not UTF-8; they
+     * go back to it as they came, as from ovsdb-server. */
     json_object_set_new(j, "error", ovsdb_json_string(e->tag));
     if (e->details) {
-        json_object_set_new(j, "details", ovsdb_json_string(e->details));
+        json_object_set_new(j, "details", json_string_nocheck(e->details));
     }
     if (e->syntax) {
-        json_object_set_new(j, "syntax", ovsdb_json_string(e->syntax));
+        json_object_set_new(j, "syntax", json_string_nocheck(e->syntax));
     }
     return j;
 }

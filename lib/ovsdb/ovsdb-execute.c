@@ -6,6 +6,7 @@
 #include "ovsdb-txn.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "ovsdb-condition.h"
@@ -24,6 +25,7 @@ struct exec {
     long long start;
     bool blocked;
     long long deadline;
+    size_t op_idx, n_ops;       /* The operation being parsed, for errors. */
 };
 
 typedef struct ovsdb_error *op_func(struct exec *, const json_t *op,
@@ -39,13 +41,16 @@ struct op_class {
 
 /* --- Member access with OVS-style syntax errors --- */
 
-enum member_type { M_STRING, M_ARRAY, M_OBJECT, M_BOOLEAN, M_INTEGER };
+/* M_ID: a string that is an <id> (ovsdb_string_is_id()). */
+enum member_type { M_STRING, M_ID, M_ARRAY, M_OBJECT, M_BOOLEAN, M_INTEGER };
 
 static bool
 member_type_ok(const json_t *j, enum member_type type)
 {
     switch (type) {
     case M_STRING: return json_is_string(j);
+    case M_ID:
+        return json_is_string(j) && ovsdb_string_is_id(json_string_value(j));
     case M_ARRAY: return json_is_array(j);
     case M_OBJECT: return json_is_object(j);
     case M_BOOLEAN: return json_is_boolean(j);
@@ -54,40 +59,80 @@ member_type_ok(const json_t *j, enum member_type type)
     return false;
 }
 
+/* A problem with the shape of operation OP, in ovsdb-server's words:
+ * "Parsing ovsdb operation I of N failed: DETAILS". */
+static struct ovsdb_error *op_syntax_error(const struct exec *,
+                                           const json_t *op,
+                                           const char *details_fmt, ...)
+    PRINTF_FORMAT(3, 4);
+
 static struct ovsdb_error *
-get_member(const json_t *op, const char *name, enum member_type type,
-           bool optional, const json_t **valuep)
+op_syntax_error(const struct exec *x, const json_t *op,
+                const char *details_fmt, ...)
+{
+    va_list args;
+    va_start(args, details_fmt);
+    char *details = xvasprintf(details_fmt, args);
+    va_end(args);
+    struct ovsdb_error *error = ovsdb_syntax_error(
+        op, NULL, "Parsing ovsdb operation %zu of %zu failed: %s",
+        x->op_idx + 1, x->n_ops, details);
+    free(details);
+    return error;
+}
+
+static struct ovsdb_error *
+get_member(const struct exec *x, const json_t *op, const char *name,
+           enum member_type type, bool optional, const json_t **valuep)
 {
     const json_t *v = json_object_get(op, name);
     *valuep = NULL;
     if (!v) {
         return optional ? NULL
-               : ovsdb_syntax_error(op, NULL,
-                                    "Required '%s' member is missing.", name);
+               : op_syntax_error(x, op, "Required '%s' member is missing.",
+                                 name);
     }
     if (!member_type_ok(v, type)) {
-        return ovsdb_syntax_error(op, NULL, "Type mismatch for member '%s'.",
-                                  name);
+        return op_syntax_error(x, op, "Type mismatch for member '%s'.", name);
     }
     *valuep = v;
     return NULL;
 }
 
-static struct ovsdb_error *
-check_members(const json_t *op, const struct op_class *oc)
+static bool
+member_is_allowed(const char *key, const struct op_class *oc)
 {
-    const char *key;
+    bool ok = !strcmp(key, "op") || (oc->has_table && !strcmp(key, "table"));
+    for (size_t i = 0; !ok && i < ARRAY_SIZE(oc->members) && oc->members[i];
+         i++) {
+        ok = !strcmp(key, oc->members[i]);
+    }
+    return ok;
+}
+
+/* Checked after the operation ran, as ovsdb-server does.  With several
+ * unknown members it names the first in OP's order (ovsdb-server: the first
+ * in its hash order) and counts the others as it does. */
+static struct ovsdb_error *
+check_members(const struct exec *x, const json_t *op,
+              const struct op_class *oc)
+{
+    const char *key, *first = NULL;
     json_t *value;
+    size_t n_unknown = 0;
     json_object_foreach ((json_t *) op, key, value) {
-        bool ok = !strcmp(key, "op") || (oc->has_table && !strcmp(key, "table"));
-        for (size_t i = 0; !ok && i < ARRAY_SIZE(oc->members)
-                           && oc->members[i]; i++) {
-            ok = !strcmp(key, oc->members[i]);
+        if (!member_is_allowed(key, oc)) {
+            first = first ? first : key;
+            n_unknown++;
         }
-        if (!ok) {
-            return ovsdb_syntax_error(op, NULL, "Member '%s' is present but "
-                                      "not allowed here.", key);
-        }
+    }
+    if (n_unknown > 1) {
+        return op_syntax_error(x, op, "Member '%s' and %zu other member%s "
+                               "are present but not allowed here.", first,
+                               n_unknown - 1, n_unknown > 2 ? "s" : "");
+    } else if (n_unknown) {
+        return op_syntax_error(x, op, "Member '%s' is present but not "
+                               "allowed here.", first);
     }
     return NULL;
 }
@@ -120,12 +165,6 @@ parse_row(struct exec *x, const json_t *op, const json_t *row_json,
                                        key, ts->name);
             break;
         }
-        if (is_update && (!c->mutable_ || c->index < OVSDB_N_IMPLICIT_COLUMNS)) {
-            error = ovsdb_syntax_error(op, "constraint violation",
-                                       "Cannot update immutable column %s "
-                                       "in table %s.", c->name, ts->name);
-            break;
-        }
         struct ovsdb_datum d;
         error = ovsdb_datum_from_json(&d, &c->type, value, x->symtab);
         if (error) {
@@ -138,6 +177,20 @@ parse_row(struct exec *x, const json_t *op, const json_t *row_json,
             break;
         }
         ovsdb_bitmap_set(columns, c->index);
+    }
+    if (!error && is_update) {
+        /* After every value parsed, as ovsdb-server checks. */
+        json_object_foreach ((json_t *) row_json, key, value) {
+            const struct ovsdb_column_schema *c
+                = ovsdb_table_schema_find_column(ts, key);
+            if (!c->mutable_ || c->index < OVSDB_N_IMPLICIT_COLUMNS) {
+                error = ovsdb_syntax_error(op, "constraint violation",
+                                           "Cannot update immutable column "
+                                           "%s in table %s.", c->name,
+                                           ts->name);
+                break;
+            }
+        }
     }
     if (error) {
         ovsdb_row_destroy(row);
@@ -167,13 +220,16 @@ parse_columns(const json_t *list, const struct ovsdb_table_schema *ts,
             const struct ovsdb_column_schema *c = json_is_string(name)
                 ? ovsdb_table_schema_find_column(ts, json_string_value(name))
                 : NULL;
-            if (!c) {
-                char *text = json_dumps(name, JSON_ENCODE_ANY);
-                struct ovsdb_error *error = ovsdb_syntax_error(
-                    list, NULL, "%s is not a valid column name",
-                    json_is_string(name) ? json_string_value(name)
-                                         : text ? text : "?");
-                free(text);
+            struct ovsdb_error *error = NULL;
+            if (json_is_string(name) && !c) {
+                error = ovsdb_syntax_error(list, NULL, "%s is not a valid "
+                                           "column name",
+                                           json_string_value(name));
+            } else if (!c || ovsdb_bitmap_is_set(columns, c->index)) {
+                error = ovsdb_syntax_error(list, NULL, "array of distinct "
+                                           "column names expected");
+            }
+            if (error) {
                 free(columns);
                 return error;
             }
@@ -278,7 +334,8 @@ parse_where(struct exec *x, const json_t *op, struct ovsdb_table *table,
             struct ovsdb_condition **condp)
 {
     const json_t *where;
-    struct ovsdb_error *error = get_member(op, "where", M_ARRAY, false, &where);
+    struct ovsdb_error *error = get_member(x, op, "where", M_ARRAY, false,
+                                           &where);
     if (!error) {
         error = ovsdb_condition_from_json(table->schema, where, x->symtab,
                                           condp);
@@ -296,9 +353,9 @@ execute_insert(struct exec *x, const json_t *op, struct ovsdb_table *table,
     struct ovsdb_error *error;
     struct uuid uuid;
 
-    if ((error = get_member(op, "row", M_OBJECT, false, &row_json))
-        || (error = get_member(op, "uuid-name", M_STRING, true, &uuid_name))
-        || (error = get_member(op, "uuid", M_STRING, true, &uuid_json))) {
+    if ((error = get_member(x, op, "row", M_OBJECT, false, &row_json))
+        || (error = get_member(x, op, "uuid-name", M_ID, true, &uuid_name))
+        || (error = get_member(x, op, "uuid", M_STRING, true, &uuid_json))) {
         return error;
     }
     if (uuid_json) {
@@ -367,7 +424,7 @@ execute_select(struct exec *x, const json_t *op, struct ovsdb_table *table,
     unsigned long *columns = NULL;
     struct ovsdb_error *error = parse_where(x, op, table, &cond);
     if (!error) {
-        error = get_member(op, "columns", M_ARRAY, true, &columns_json);
+        error = get_member(x, op, "columns", M_ARRAY, true, &columns_json);
     }
     if (!error) {
         error = parse_columns(columns_json, table->schema, &columns);
@@ -395,7 +452,7 @@ execute_update(struct exec *x, const json_t *op, struct ovsdb_table *table,
     struct ovsdb_condition *cond = NULL;
     struct ovsdb_row *parsed = NULL;
     unsigned long *columns = NULL;
-    struct ovsdb_error *error = get_member(op, "row", M_OBJECT, false,
+    struct ovsdb_error *error = get_member(x, op, "row", M_OBJECT, false,
                                            &row_json);
     if (!error) {
         error = parse_row(x, op, row_json, table, true, &parsed, &columns);
@@ -435,7 +492,7 @@ execute_mutate(struct exec *x, const json_t *op, struct ovsdb_table *table,
     const json_t *mutations_json;
     struct ovsdb_condition *cond = NULL;
     struct ovsdb_mutation_set *mutations = NULL;
-    struct ovsdb_error *error = get_member(op, "mutations", M_ARRAY, false,
+    struct ovsdb_error *error = get_member(x, op, "mutations", M_ARRAY, false,
                                            &mutations_json);
     if (!error) {
         error = ovsdb_mutation_set_from_json(table->schema, mutations_json,
@@ -519,9 +576,9 @@ wait_parse(struct exec *x, const json_t *op, struct ovsdb_table *table,
 {
     const json_t *until, *timeout_json;
     struct ovsdb_error *error;
-    if ((error = get_member(op, "timeout", M_INTEGER, true, &timeout_json))
-        || (error = get_member(op, "rows", M_ARRAY, false, rows_json))
-        || (error = get_member(op, "until", M_STRING, false, &until))) {
+    if ((error = get_member(x, op, "timeout", M_INTEGER, true, &timeout_json))
+        || (error = get_member(x, op, "rows", M_ARRAY, false, rows_json))
+        || (error = get_member(x, op, "until", M_STRING, false, &until))) {
         return error;
     }
     const char *u = json_string_value(until);
@@ -555,7 +612,7 @@ execute_wait(struct exec *x, const json_t *op, struct ovsdb_table *table,
         error = parse_where(x, op, table, &cond);
     }
     if (!error) {
-        error = get_member(op, "columns", M_ARRAY, true, &columns_json);
+        error = get_member(x, op, "columns", M_ARRAY, true, &columns_json);
     }
     if (!error) {
         error = parse_columns(columns_json, table->schema, &columns);
@@ -608,7 +665,7 @@ execute_commit(struct exec *x, const json_t *op, struct ovsdb_table *table,
                json_t **resultp)
 {
     const json_t *durable;
-    struct ovsdb_error *error = get_member(op, "durable", M_BOOLEAN, false,
+    struct ovsdb_error *error = get_member(x, op, "durable", M_BOOLEAN, false,
                                            &durable);
     if (!error) {
         if (json_is_true(durable)) {
@@ -631,10 +688,14 @@ execute_comment(struct exec *x, const json_t *op, struct ovsdb_table *table,
                 json_t **resultp)
 {
     const json_t *comment;
-    struct ovsdb_error *error = get_member(op, "comment", M_STRING, false,
+    struct ovsdb_error *error = get_member(x, op, "comment", M_STRING, false,
                                            &comment);
     if (!error) {
-        ovsdb_txn_add_comment(x->txn, json_string_value(comment));
+        /* ovsdb-server logs a comment's bytes as they came; the log must
+         * stay UTF-8, so bytes that are not are kept as U+FFFD. */
+        char *text = ovsdb_utf8_sanitize(json_string_value(comment));
+        ovsdb_txn_add_comment(x->txn, text);
+        free(text);
         *resultp = json_object();
     }
     return error;
@@ -645,7 +706,7 @@ execute_assert(struct exec *x, const json_t *op, struct ovsdb_table *table,
                json_t **resultp)
 {
     const json_t *lock;
-    struct ovsdb_error *error = get_member(op, "lock", M_STRING, false, &lock);
+    struct ovsdb_error *error = get_member(x, op, "lock", M_ID, false, &lock);
     if (!error) {
         const char *name = json_string_value(lock);
         if (x->ctx->has_lock && x->ctx->has_lock(name, x->ctx->aux)) {
@@ -681,9 +742,9 @@ parse_op(struct exec *x, const json_t *op, const struct op_class **ocp,
     struct ovsdb_error *error;
     *tablep = NULL;
     if (!json_is_object(op)) {
-        return ovsdb_syntax_error(NULL, NULL, "Object expected.");
+        return op_syntax_error(x, NULL, "Object expected.");
     }
-    if ((error = get_member(op, "op", M_STRING, false, &name))) {
+    if ((error = get_member(x, op, "op", M_ID, false, &name))) {
         return error;
     }
     const struct op_class *oc = NULL;
@@ -693,17 +754,17 @@ parse_op(struct exec *x, const json_t *op, const struct op_class **ocp,
         }
     }
     if (!oc) {
-        return ovsdb_syntax_error(op, NULL, "No operation \"%s\"",
-                                  json_string_value(name));
+        return op_syntax_error(x, op, "No operation \"%s\"",
+                               json_string_value(name));
     }
     if (oc->has_table) {
-        if ((error = get_member(op, "table", M_STRING, false, &table_name))) {
+        if ((error = get_member(x, op, "table", M_ID, false, &table_name))) {
             return error;
         }
         *tablep = ovsdb_find_table(x->db, json_string_value(table_name));
         if (!*tablep) {
-            return ovsdb_syntax_error(op, NULL, "No table named %s.",
-                                      json_string_value(table_name));
+            return op_syntax_error(x, op, "No table named %s.",
+                                   json_string_value(table_name));
         }
     }
     *ocp = oc;
@@ -716,10 +777,11 @@ execute_op(struct exec *x, const json_t *op, size_t idx, size_t n,
 {
     const struct op_class *oc = NULL;
     struct ovsdb_table *table;
+    x->op_idx = idx;
+    x->n_ops = n;
     struct ovsdb_error *error = parse_op(x, op, &oc, &table);
     if (error) {
-        return ovsdb_error_wrap(error, "Parsing ovsdb operation %zu of %zu "
-                                "failed", idx + 1, n);
+        return error;
     }
     if (oc->writes && x->ctx->reserved_db) {
         return ovsdb_error("not allowed", "%s operation not allowed on table "
@@ -730,8 +792,15 @@ execute_op(struct exec *x, const json_t *op, size_t idx, size_t n,
         return ovsdb_error("not allowed", "%s operation not allowed when "
                            "database server is in read only mode", oc->name);
     }
-    error = check_members(op, oc);
-    return error ? error : oc->execute(x, op, table, resultp);
+    error = oc->execute(x, op, table, resultp);
+    if (!error && !x->blocked) {
+        error = check_members(x, op, oc);
+        if (error) {
+            json_decref(*resultp);
+            *resultp = NULL;
+        }
+    }
+    return error;
 }
 
 enum ovsdb_exec_status

@@ -433,7 +433,11 @@ ovsdb_file_replay(struct ovsdb *db, const json_t *record)
     const char *comment = json_string_value(json_object_get(record,
                                                             "_comment"));
     if (comment) {
-        ovsdb_txn_add_comment(txn, comment);
+        /* ovsdb-server writes a client's comment as it came, UTF-8 or not
+         * (jsonrpc-text.h); ours are always UTF-8. */
+        char *text = ovsdb_utf8_sanitize(comment);
+        ovsdb_txn_add_comment(txn, text);
+        free(text);
     }
     if (!error) {
         error = ovsdb_txn_finish(txn);

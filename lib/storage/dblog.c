@@ -36,6 +36,7 @@ struct dblog {
     /* Reading. */
     bool read_done;             /* Reached a clean end or a corrupt tail. */
     char *tail_error;           /* Why reading stopped early, or NULL. */
+    struct jsonrpc_text_parser *parser; /* Created on first read. */
 
     /* Writing.  OFFSET is the end of the last good record, where pending
      * bytes go: anything in the file beyond it is a corrupt tail. */
@@ -501,6 +502,7 @@ dblog_close(struct dblog *log)
     }
     ds_destroy(&log->pending);
     free(log->tail_error);
+    jsonrpc_text_parser_destroy(log->parser);
     free(log->path);
     free(log->name);
     free(log);
@@ -614,8 +616,23 @@ read_record(struct dblog *log, json_t **recordp, size_t *record_sizep,
         return EOF;
     }
 
+    /* ovsdb-server writes a transaction's comment with the client's bytes,
+     * UTF-8 or not: read them as it does (see jsonrpc-text.h), so that its
+     * files open here without losing those records. */
+    if (!log->parser) {
+        log->parser = jsonrpc_text_parser_create();
+        jsonrpc_text_parser_set_ovs_strings(log->parser, true);
+    }
+    char *parse_error;
+    json_t *json = jsonrpc_text_parse(log->parser, data, data_size,
+                                      &parse_error);
     json_error_t jerr;
-    json_t *json = json_loadb(data, data_size, 0, &jerr);
+    if (!json) {
+        /* jansson rejects it too (the parser asked it): its words, with
+         * line and column, make the message. */
+        free(parse_error);
+        json_decref(json_loadb(data, data_size, 0, &jerr));
+    }
     free(data);
     if (!json) {
         *reasonp = xasprintf("record data is not valid JSON (line %d, "

@@ -108,7 +108,7 @@ def test_meson_install_puts_service_files_in_place():
                   "lib/systemd/system/lanyard-switchd.service"):
             assert os.path.exists(os.path.join(pfx, p)), p
         assert os.access(os.path.join(pfx, "sbin/lanyard-ctl"), os.X_OK)
-        for a in ("lanyard", "lanyard-port"):
+        for a in ("lanyard", "lanyard-port", "lanyard-dbd"):
             path = dest + "/usr/lib/ocf/resource.d/lanyard/" + a
             assert os.access(path, os.X_OK), path
         with open(os.path.join(pfx, "lib/systemd/system/lanyard-dbd.service")) as f:

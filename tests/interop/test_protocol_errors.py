@@ -130,6 +130,35 @@ CASES = {
                           {"id": 77, "error": "unknown method"}),
     "unlock_without_lock": ('{"method":"unlock","params":["L1"],"id":9}', None),
     "lock_bad_params": ('{"method":"lock","params":[1],"id":9}', None),
+    # Names must be <id>s; each shape problem in ovsdb-server's words.
+    "lock_not_id": ('{"method":"lock","params":["l-1"],"id":9}', None),
+    "uuid_name_not_id": (tx({"op": "insert", "table": "Queue", "row": {},
+                             "uuid-name": "1q"}), None),
+    "table_not_id": (tx({"op": "select", "table": "Bri-dge", "where": []}),
+                     None),
+    "missing_where": (tx({"op": "select", "table": "Bridge"}), None),
+    "unknown_member": (tx({"op": "delete", "table": "Bridge",
+                           "where": [], "x": 1}), None),
+    "update_immutable_bad_value": (
+        tx({"op": "update", "table": "Bridge", "where": [],
+            "row": {"name": 5}}), None),
+    "select_duplicate_column": (
+        tx({"op": "select", "table": "Bridge", "where": [],
+            "columns": ["name", "name"]}), None),
+    "select_non_string_column": (
+        tx({"op": "select", "table": "Bridge", "where": [],
+            "columns": [[1, 2]]}), None),
+    "monitor_duplicate_column": (
+        '{"method":"monitor","params":["Open_vSwitch",null,'
+        '{"Bridge":{"columns":["name","name"]}}],"id":6}', None),
+    "monitor_non_string_column": (
+        '{"method":"monitor","params":["Open_vSwitch",null,'
+        '{"Bridge":{"columns":[5]}}],"id":6}', None),
+    "monitor_columns_not_array": (
+        '{"method":"monitor","params":["Open_vSwitch",null,'
+        '{"Bridge":{"columns":"name"}}],"id":6}', None),
+    "set_db_change_aware_bad": (
+        '{"method":"set_db_change_aware","params":["x"],"id":6}', None),
     "get_server_id_shape": None,  # handled separately below
 }
 CASES.pop("get_server_id_shape")

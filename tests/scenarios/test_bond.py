@@ -9,12 +9,10 @@ import re
 import subprocess
 import time
 
-from switchd_env import (APPCTL, env, nsrun, sh,  # noqa: F401
+from switchd_env import (APPCTL, PY, env, nsrun, sh,  # noqa: F401
                          skip_unless_ready, wait_for)
 
 pytestmark = skip_unless_ready
-
-PY = "/usr/bin/python3"
 
 
 def upstream(env):
@@ -82,8 +80,24 @@ def test_active_backup_failover(env):
     for m in members:
         assert env.get("Interface", m, "error") in ("", "[]")
         assert env.get("Interface", m, "link_state") == "up"
-    ofports = {env.get("Interface", m, "ofport") for m in members}
-    assert len(ofports) == 1 and int(ofports.pop()) > 0
+    # Each member has its own port number, as in OVS; the bond forwards
+    # and learns as the first member's (the lead's) port.
+    ofports = [int(env.get("Interface", m, "ofport")) for m in members]
+    assert len(set(ofports)) == 2 and min(ofports) > 0, ofports
+    dpif = env.appctl("dpif/show")
+    for m, no in zip(members, ofports):
+        assert "  %s %d\n" % (m, no) in dpif, dpif
+    x_mac = nsrun(env.ns("x"), "cat", "/sys/class/net/%s/address"
+                  % env.ns_if("x")).stdout.strip()
+    u_mac = nsrun(u, "cat", "/sys/class/net/ub/address").stdout.strip()
+    fdb = env.appctl("fdb/show", br)
+    u_line = [ln for ln in fdb.splitlines() if u_mac in ln]
+    assert u_line and u_line[0].split()[0] == str(ofports[0]), fdb
+    t = env.appctl("ofproto/trace", br, "in_port=%d,dl_src=02:00:00:00:00:07,"
+                   "dl_dst=%s" % (ofports[1], x_mac))
+    assert ("Input port: %d (%s), member of bond port %d (%s)"
+            % (ofports[1], members[1], ofports[0], members[0])) in t, t
+    assert "would be learned on VLAN 0 at port %d" % ofports[0] in t, t
 
     show = env.appctl("bond/show", bond)
     assert show.startswith("---- %s ----\nbond_mode: active-backup\n" % bond)
@@ -98,8 +112,6 @@ def test_active_backup_failover(env):
 
     # Carrier loss on the active member: traffic moves to the other one,
     # which announces X's MAC upstream with a learning packet.
-    x_mac = nsrun(env.ns("x"), "cat", "/sys/class/net/%s/address"
-                  % env.ns_if("x")).stdout.strip()
     peer_of = {m: env.ns_if(m[len(env.pfx)]) for m in members}
     sniffer = sniff_rarp(env, u, peer_of[other], x_mac)
     nsrun(u, "ip", "link", "set", peer_of[first], "down")
@@ -146,10 +158,18 @@ def test_active_backup_failover(env):
     assert active_member(env, bond) == other
     assert env.ping_eventually("x", env.ip(9), 3)
 
+    # Every link down: no active member, bond_active_slave all zeros (OVS).
+    for m in members:
+        nsrun(u, "ip", "link", "set", peer_of[m], "down")
+    assert wait_for(lambda: env.get("Port", bond, "bond_active_slave")
+                    == "00:00:00:00:00:00", 5)
+
 
 def test_balance_slb_spreads_and_filters_reflections(env):
     primary = "other_config:bond-primary=" + env.host_if("b")
-    br, bond, members, u = make_bond(env, "bond_mode=balance-slb", primary)
+    br, bond, members, u = make_bond(
+        env, "bond_mode=balance-slb", primary,
+        "other_config:bond-rebalance-interval=0")   # bond/migrate stays.
     assert env.ping_eventually("x", env.ip(9))
     show = env.appctl("bond/show", bond)
     assert "bond_mode: balance-slb" in show
@@ -181,8 +201,32 @@ def test_balance_slb_spreads_and_filters_reflections(env):
         line = [ln for ln in fdb.splitlines() if m in ln]
         assert line and line[0].split()[0] == x_port, (m, fdb, bond_port)
 
+    # bond/hash names a MAC's bucket; bond/migrate moves it.
+    h = env.appctl("bond/hash", macs[0]).strip()
+    assert h.isdigit() and int(h) < 256, h
+    one = code.replace(repr(macs), repr(macs[:1])).replace("range(5)",
+                                                            "range(40)")
+    for idx in (0, 1):
+        assert env.appctl("bond/migrate", bond, h,
+                          members[idx]).strip() == "migrated"
+        before = [rx(p) for p in peers]
+        nsrun(env.ns("x"), PY, "-c", one)
+        time.sleep(0.3)
+        got = [rx(p) - b for p, b in zip(peers, before)]
+        # (X's own ARP probes may add a few frames on either member.)
+        assert got[idx] >= 40 and got[1 - idx] <= 8, (idx, got)
+    for args, msg in (([bond, "x1", members[0]], "bad hash"),
+                      ([bond, h, "nope"], "no such member")):
+        r = sh(APPCTL, "-t", env.swctl, "bond/migrate", *args, check=False)
+        assert msg in r.stderr, r.stderr
+    r = sh(APPCTL, "-t", env.swctl, "bond/hash", "zz", check=False)
+    assert "invalid mac" in r.stderr
 
-def test_unsupported_bond_modes_report_errors(env):
+
+def test_lacp_errors_and_upstream_without_lacp(env):
+    """Bad LACP settings are errors naming them; LACP against a switch that
+    does not speak it (the Linux bridge) leaves the bond down, as OVS,
+    until lacp-fallback-ab turns it into active-backup."""
     br = env.ns("br")
     env.vsctl("add-br", br)
     env.add_ns("x", env.ip(1) + "/24")
@@ -191,20 +235,45 @@ def test_unsupported_bond_modes_report_errors(env):
         env.vsctl("add-port", br, env.host_if(n))
     members, u = upstream(env)
     bond = env.ns("bond")
-    env.vsctl("add-bond", br, bond, *members, "lacp=active")
+    env.vsctl("add-bond", br, bond, *members, "lacp=active",
+              "other_config:lacp-time=often")
     for m in members:
         err = env.get("Interface", m, "error")
-        assert "lacp=active is not supported" in err and bond in err, err
+        assert 'unknown lacp-time \\"often\\"' in err and bond in err, err
         assert env.get("Interface", m, "ofport") == "-1"
-    env.vsctl("set", "Port", bond, "lacp=off", "bond_mode=balance-tcp")
+    assert env.ping("x", env.ip(2))
+    env.vsctl("set", "Port", bond, "other_config:lacp-time=fast",
+              "other_config:lacp-system-id=00:00:00:00:00:00")
     for m in members:
         err = env.get("Interface", m, "error")
-        assert "balance-tcp is not supported" in err, err
-    assert env.ping("x", env.ip(2))
-    env.vsctl("clear", "Port", bond, "bond_mode")
+        assert "lacp-system-id" in err and "nonzero MAC" in err, err
+
+    # No partner: expired, then defaulted; nothing passes.
+    env.vsctl("remove", "Port", bond, "other_config", "lacp-system-id")
     for m in members:
         assert env.get("Interface", m, "error") in ("", "[]")
         assert int(env.get("Interface", m, "ofport")) > 0
+    assert wait_for(lambda: "lacp_status: configured"
+                    in env.appctl("bond/show", bond), 5)
+    show = env.appctl("lacp/show", bond)
+    assert show.count("defaulted detached") == 2, show
+    assert not env.ping("x", env.ip(9), count=1)
+    assert "member %s: disabled" % members[0] in env.appctl("bond/show", bond)
+
+    env.vsctl("set", "Port", bond, "other_config:lacp-fallback-ab=true")
+    assert env.ping_eventually("x", env.ip(9))
+    assert "lacp_fallback_ab: true" in env.appctl("bond/show", bond)
+    env.vsctl("set", "Port", bond, "lacp=off")
+    for m in members:
+        assert wait_for(lambda: env.get("Interface", m, "lacp_current")
+                        == "[]", 3)
+    assert env.ping_eventually("x", env.ip(9))
+    # balance-tcp needs LACP: without it nothing passes (as OVS).
+    env.vsctl("set", "Port", bond, "bond_mode=balance-tcp")
+    show = env.appctl("bond/show", bond)
+    assert "lacp_status: off" in show and "next rebalance:" in show, show
+    assert not env.ping("x", env.ip(9), count=1)
+    env.vsctl("clear", "Port", bond, "bond_mode")
     assert env.ping_eventually("x", env.ip(9))
 
     # Down to one interface: an ordinary port again; and back to a bond.

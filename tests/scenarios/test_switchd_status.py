@@ -2,8 +2,9 @@
 database, per ovs-vswitchd.conf.db(5): Interface ofport_request (and port
 numbers that survive restarts and re-adds), mtu_request, Bridge
 other_config:hwaddr and datapath_id, Open_vSwitch statistics, and ports
-with several interfaces (bonds) in a mode this switch cannot realise
-(balance-tcp), which it reports as an error."""
+with several interfaces (bonds) configured with a setting this switch
+cannot realise (an unknown bond-detect-mode), which it reports as an
+error."""
 import re
 import time
 
@@ -122,9 +123,10 @@ def test_system_statistics(env):
 
 
 def test_bond_port_reports_error(env):
-    """add-bond creates a Port with two interfaces.  balance-tcp (which
-    needs LACP) is not implemented: both interfaces get an Interface.error
-    naming the limitation and ofport -1; every other port keeps forwarding.
+    """add-bond creates a Port with two interfaces.  A bond-detect-mode
+    other than carrier/miimon cannot be realised: both interfaces get an
+    Interface.error naming the setting and ofport -1; every other port keeps
+    forwarding.
     (Working bonds: test_bond.py.)"""
     br = env.ns("br")
     env.vsctl("add-br", br)
@@ -135,10 +137,10 @@ def test_bond_port_reports_error(env):
     env.add_ns("q")
     bond, p, q = env.ns("bond"), env.host_if("p"), env.host_if("q")
     env.vsctl("add-bond", br, bond, p, q,    # returns: cur_cfg was updated
-              "bond_mode=balance-tcp")
+              "other_config:bond-detect-mode=arp")
     for iface in (p, q):
         err = env.get("Interface", iface, "error")
-        assert "balance-tcp is not supported" in err and bond in err, err
+        assert "unknown bond-detect-mode" in err and bond in err, err
         assert env.get("Interface", iface, "ofport") == "-1"
     assert env.ping("x", env.ip(2))
     # Turning the bond back into a single-interface port makes it work.

@@ -98,6 +98,25 @@ test_fair_eviction(void **state)
     fdb_set_max_entries(fdb, 1);        /* Clamped to 10: no change. */
     assert_int_equal(fdb_count(fdb), 10);
     fdb_destroy(fdb);
+
+    /* Growing past 10 and shrinking back drops the least recently used
+     * entries whatever their port (as ovs-vswitchd), counted as expired:
+     * port 1's two old MACs go although port 2 has more. */
+    fdb = fdb_create(12, 300);
+    fdb_learn(fdb, 0, MAC(1), 1, 1);
+    fdb_learn(fdb, 0, MAC(2), 1, 2);
+    for (int i = 0; i < 10; i++) {
+        fdb_learn(fdb, 0, MAC(100 + i), 2, 10 + i);
+    }
+    fdb_set_max_entries(fdb, 10);
+    assert_int_equal(fdb_count(fdb), 10);
+    assert_false(fdb_lookup(fdb, 0, MAC(1), &port));
+    assert_false(fdb_lookup(fdb, 0, MAC(2), &port));
+    assert_true(fdb_lookup(fdb, 0, MAC(100), &port));
+    fdb_get_stats(fdb, &s);
+    assert_int_equal(s.n_expired, 2);
+    assert_int_equal(s.n_evicted, 0);
+    fdb_destroy(fdb);
 }
 
 static void

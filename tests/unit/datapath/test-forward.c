@@ -237,6 +237,77 @@ test_trace(void **state)
     fdb_destroy(fdb);
 }
 
+/* OVS's eth_addr_is_reserved() set, exactly, and the NORMAL rule: after
+ * the VLAN check, before learning, unless forward-bpdu. */
+static void
+test_reserved_destinations(void **state)
+{
+    (void) state;
+    static const uint64_t reserved[] = {
+        0x00e02b000000, 0x00e02b000004, 0x00e02b000006, 0x01000c000000,
+        0x01000ccccccc, 0x01000ccccccd, 0x01000ccdcdcd,
+    };
+    static const uint64_t not_reserved[] = {
+        0x0180c2000010, 0x0180c2000100, 0x0180c2000020, 0x0280c2000000,
+        0x01000cccccc8, 0x01000cccccce, 0x01000c000001, 0x01000ccdcdcc,
+        0x00e02b000001, 0x00e02b000002, 0x00e02b000005, 0x00e02b000100,
+        0xffffffffffff, 0x333300000001, 0x01005e000001, 0x020000000001,
+    };
+    uint8_t m[6];
+    int n_reserved = 0;
+    for (int i = 0; i < 16 + 8 + 7; i++) {
+        uint64_t v = i < 16 ? 0x0180c2000000 + (uint64_t) i
+                     : i < 24 ? 0x01000cccccc0 + (uint64_t) (i - 16)
+                     : reserved[i - 24];
+        for (int k = 0; k < 6; k++) {
+            m[k] = (uint8_t) (v >> (40 - 8 * k));
+        }
+        n_reserved += fwd_mac_is_reserved(m);
+    }
+    assert_int_equal(n_reserved, 31);
+    for (size_t i = 0; i < sizeof not_reserved / sizeof *not_reserved; i++) {
+        for (int k = 0; k < 6; k++) {
+            m[k] = (uint8_t) (not_reserved[i] >> (40 - 8 * k));
+        }
+        assert_false(fwd_mac_is_reserved(m));
+    }
+
+    struct fdb *fdb = fdb_create(100, 300);
+    struct fwd_stats st;
+    memset(&st, 0, sizeof st);
+    uint8_t b[80];
+    struct dp_packet p;
+    struct fwd_decision d;
+    struct fwd_trace t;
+    static const uint8_t stp[6] = { 0x01, 0x80, 0xc2, 0, 0, 0 };
+    frame(b, &p, 0, 0xA, -1);
+    memcpy(b, stp, 6);
+    fwd_decide(&br, 0, fdb, 0, &p, 1, &d, &st);
+    assert_int_equal(d.out, FWD_OUT_DROP);
+    assert_int_equal(st.n_reserved_drops, 1);
+    assert_int_equal(fdb_count(fdb), 0);        /* Sender not learned. */
+    fwd_trace(&br, 0, fdb, &p, &d, &t);
+    assert_true(t.reserved_drop);
+    assert_int_equal(d.out, FWD_OUT_DROP);
+
+    /* The VLAN check comes first. */
+    frame(b, &p, 0, 0xA, 20);
+    memcpy(b, stp, 6);
+    fwd_decide(&br, 0, fdb, 0, &p, 1, &d, &st);
+    assert_int_equal(st.n_vlan_drops[VLAN_DROP_TAGGED_ON_ACCESS], 1);
+    assert_int_equal(st.n_reserved_drops, 1);
+
+    /* forward-bpdu: switched like other multicast, sender learned. */
+    br.forward_bpdu = true;
+    frame(b, &p, 0, 0xA, -1);
+    memcpy(b, stp, 6);
+    fwd_decide(&br, 0, fdb, 0, &p, 1, &d, &st);
+    br.forward_bpdu = false;
+    assert_int_equal(d.out, FWD_OUT_FLOOD);
+    assert_int_equal(fdb_count(fdb), 1);
+    fdb_destroy(fdb);
+}
+
 int
 main(void)
 {
@@ -245,6 +316,7 @@ main(void)
         cmocka_unit_test(test_drops_and_hairpin),
         cmocka_unit_test(test_flood_vlans_and_multicast),
         cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_reserved_destinations),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -132,9 +132,11 @@ static const uint16_t pv_cvlan[N_PVLANS] = { 0, 0, 0, 0, 0, 10, 30, 7 };
 #define EX VLAN_OUT_EXCLUDE
 #define UN VLAN_OUT_UNTAGGED
 #define TG VLAN_OUT_TAGGED
+/* Every frame has PCP 2: in VLAN 0 a trunk keeps it as a priority tag
+ * (OVS does; with PCP 0 the frame leaves untagged, checked below). */
 static const enum vlan_out out_expect[N_PORTS][N_PVLANS] = {
     /* 0, 5, 10, 30, 100, 100/10, 100/30, 10/7 */
-    [P_TRUNK_ALL] = { UN, TG, TG, TG, TG, TG, TG, TG },
+    [P_TRUNK_ALL] = { TG, TG, TG, TG, TG, TG, TG, TG },
     [P_TRUNK_10_20] = { EX, EX, TG, EX, EX, EX, EX, TG },
     [P_ACCESS_10] = { EX, EX, UN, EX, EX, EX, EX, EX },
     [P_NATIVE_TAGGED_5] = { EX, TG, TG, EX, EX, EX, EX, TG },
@@ -164,6 +166,10 @@ test_output_matrix(void **state)
             }
         }
     }
+    struct vlan_cls untagged = { .vlan = 0, .tpid = PACKET_TPID_8021Q };
+    struct packet_tag push = { 0, 0 };
+    assert_int_equal(vlan_output(&ports[P_TRUNK_ALL], &untagged, &push),
+                     VLAN_OUT_UNTAGGED);
 }
 
 static void
@@ -186,6 +192,16 @@ test_qinq_tpid(void **state)
     assert_int_equal(vlan_input(&q, &info, &cls), VLAN_ACCEPT);
     assert_int_equal(vlan_output(&ports[P_TRUNK_ALL], &cls, &push), TG);
     assert_int_equal(push.tpid, PACKET_TPID_8021Q);
+
+    /* An 802.1ad priority tag on an access port lends its TPID and
+     * priority to the port's VLAN on trunks (as OVS). */
+    struct packet_info prio = frame_info(F_PRIO);
+    prio.tags[0].tpid = PACKET_TPID_8021AD;
+    assert_int_equal(vlan_input(&ports[P_ACCESS_10], &prio, &cls),
+                     VLAN_ACCEPT);
+    assert_int_equal(vlan_output(&ports[P_TRUNK_ALL], &cls, &push), TG);
+    assert_int_equal(push.tpid, PACKET_TPID_8021AD);
+    assert_int_equal(push.tci, (3 << 13) | 10);
 
     /* An 802.1ad outer tag on a trunk keeps its TPID and priority. */
     info.tags[0].tpid = PACKET_TPID_8021AD;

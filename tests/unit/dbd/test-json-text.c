@@ -175,6 +175,95 @@ test_put_refuses_invalid_utf8(void **state)
     ds_destroy(&out);
 }
 
+/* "OVS strings" mode: what ovsdb-server's parser takes, no more. */
+static void
+test_parse_ovs_strings(void **state)
+{
+    (void) state;
+    struct jsonrpc_text_parser *p = jsonrpc_text_parser_create();
+    jsonrpc_text_parser_set_ovs_strings(p, true);
+    static const struct {
+        const char *text;
+        const char *bytes;      /* The string's bytes; NULL: rejected. */
+    } cases[] = {
+        { "\"a\xff" "b\"", "a\xff" "b" },
+        { "\"\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82\"",
+          "\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82" },
+        { "\"br\\udc00\"", "br\xed\xb0\x80" },
+        { "\"\\udfff\\udc00\"", "\xed\xbf\xbf\xed\xb0\x80" },
+        { "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80" },
+        { "\"\xff\\n\"", "\xff\n" },
+        { "\"\\ud800\"", NULL },
+        { "\"\\ud800\\u0041\"", NULL },
+        { "\"\\u0000\xff\"", NULL },
+        { "\"\x01\xff\"", NULL },
+        { "\xff", NULL },
+        { "[\"\xff\"", NULL },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *error;
+        json_t *v = jsonrpc_text_parse(p, cases[i].text,
+                                       strlen(cases[i].text), &error);
+        if (!cases[i].bytes) {
+            assert_null(v);
+            assert_non_null(error);
+            free(error);
+            continue;
+        }
+        assert_non_null(v);
+        assert_int_equal(json_string_length(v), strlen(cases[i].bytes));
+        assert_memory_equal(json_string_value(v), cases[i].bytes,
+                            strlen(cases[i].bytes));
+        json_decref(v);
+    }
+    /* Object keys too; the strict mode still refuses all of it. */
+    const char *obj = "{\"k\xff\":[\"v\xfe\"]}";
+    char *error;
+    json_t *v = jsonrpc_text_parse(p, obj, strlen(obj), &error);
+    assert_non_null(v);
+    assert_non_null(json_object_get(v, "k\xff"));
+    json_decref(v);
+    jsonrpc_text_parser_set_ovs_strings(p, false);
+    assert_false(parse_like_jansson(p, obj, strlen(obj)));
+    assert_false(parse_like_jansson(p, "\"br\\udc00\"", 10));
+    jsonrpc_text_parser_destroy(p);
+}
+
+/* Verbatim: a peer's bytes go back as they came; sorted keys as
+ * json_dumps(JSON_SORT_KEYS); neither changes valid UTF-8 output. */
+static void
+test_put_verbatim_and_sorted(void **state)
+{
+    (void) state;
+    json_t *v = json_object();
+    json_object_set_new_nocheck(v, "zz", json_stringn_nocheck("a\xff\"", 3));
+    json_object_set_new_nocheck(v, "b\xfe", json_integer(1));
+    json_object_set_new(v, "ab", json_pack("[s,{s:i,s:i}]", "\xc3\xa9\n",
+                                           "y", 2, "x", 1));
+    struct ds out = DS_EMPTY_INITIALIZER;
+    assert_false(jsonrpc_text_put(&out, v));
+    assert_true(jsonrpc_text_put_flags(&out, v, JSONRPC_TEXT_VERBATIM));
+    assert_string_equal(ds_cstr(&out), "{\"zz\":\"a\xff\\\"\",\"b\xfe\":1,"
+                        "\"ab\":[\"\xc3\xa9\\n\",{\"y\":2,\"x\":1}]}");
+    ds_clear(&out);
+    assert_true(jsonrpc_text_put_flags(&out, v, JSONRPC_TEXT_VERBATIM
+                                                | JSONRPC_TEXT_SORT_KEYS));
+    assert_string_equal(ds_cstr(&out), "{\"ab\":[\"\xc3\xa9\\n\",{\"x\":1,"
+                        "\"y\":2}],\"b\xfe\":1,\"zz\":\"a\xff\\\"\"}");
+    json_decref(v);
+
+    /* Sorted, valid: exactly json_dumps(JSON_SORT_KEYS). */
+    v = json_pack("{s:i,s:i,s:{s:n,s:[]},s:i}", "b", 1, "a", 2, "c", "z",
+                  "y", "ba", 3);
+    char *ref = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    ds_clear(&out);
+    assert_true(jsonrpc_text_put_flags(&out, v, JSONRPC_TEXT_SORT_KEYS));
+    assert_string_equal(ds_cstr(&out), ref);
+    free(ref);
+    json_decref(v);
+    ds_destroy(&out);
+}
+
 int
 main(void)
 {
@@ -184,6 +273,8 @@ main(void)
         cmocka_unit_test(test_parse_shares_ovsdb_tags),
         cmocka_unit_test(test_put_matches_json_dumps),
         cmocka_unit_test(test_put_refuses_invalid_utf8),
+        cmocka_unit_test(test_parse_ovs_strings),
+        cmocka_unit_test(test_put_verbatim_and_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,84 @@ test_utf8(void **state)
     json_decref(j);
 }
 
+/* A peer's string that is not UTF-8: ovsdb-server's error, word for word
+ * (messages observed on ovsdb-server 3.1), and never an atom. */
+static void
+test_utf8_errors_like_ovsdb_server(void **state)
+{
+    (void) state;
+    static const struct {
+        const char *bytes;
+        const char *error;      /* NULL: valid. */
+    } cases[] = {
+        { "br\xc3\xa9 \xf0\x9f\x98\x80", NULL },
+        { "br\xff", "invalid UTF-8 sequence 0xff" },
+        { "\xc0\x80", "invalid UTF-8 sequence 0xc0" },
+        { "\xe0\x80\x80", "invalid UTF-8 sequence 0xe0 0x80" },
+        { "\xf0\x80\x80\x80", "invalid UTF-8 sequence 0xf0 0x80" },
+        { "\xed\xa0\x80", "invalid UTF-8 sequence 0xed 0xa0" },
+        { "\xed\xb0\x80", "invalid UTF-8 sequence 0xed 0xb0" },
+        { "\xf4\x90\x80\x80", "invalid UTF-8 sequence 0xf4 0x90" },
+        { "\xf5", "invalid UTF-8 sequence 0xf5" },
+        { "a\x80", "invalid UTF-8 sequence 0x80" },
+        { "br\xe2\x82", "invalid UTF-8 sequence 0xe2 0x82 0x00" },
+        { "br\xe2\x82x", "invalid UTF-8 sequence 0xe2 0x82 0x78" },
+        { "\xc3", "invalid UTF-8 sequence 0xc3 0x00" },
+    };
+    struct ovsdb_base_type b;
+    ovsdb_base_type_init(&b, OVSDB_TYPE_STRING);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *msg = ovsdb_utf8_error(cases[i].bytes, strlen(cases[i].bytes));
+        json_t *j = json_string_nocheck(cases[i].bytes);
+        union ovsdb_atom a;
+        struct ovsdb_error *e = ovsdb_atom_from_json(&a, &b, j, NULL);
+        if (!cases[i].error) {
+            assert_null(msg);
+            assert_null(e);
+            ovsdb_atom_destroy(&a, OVSDB_TYPE_STRING);
+        } else {
+            assert_string_equal(msg, cases[i].error);
+            char *details = xasprintf("not a valid UTF-8 string: %s",
+                                      cases[i].error);
+            expect_error(e, "constraint violation", details);
+            free(details);
+        }
+        free(msg);
+        json_decref(j);
+    }
+
+    /* An enum column reports its enum first, quoting the bytes as they
+     * are. */
+    json_t *type = json_loads("{\"type\":\"string\",\"enum\":[\"set\","
+                              "[\"secure\",\"standalone\"]]}", 0, NULL);
+    struct ovsdb_base_type eb;
+    assert_null(ovsdb_base_type_from_json(&eb, type));
+    json_t *j = json_string_nocheck("\xff");
+    union ovsdb_atom a;
+    expect_error(ovsdb_atom_from_json(&a, &eb, j, NULL),
+                 "constraint violation", "\"\xff\" is not one of the allowed "
+                 "values ([secure, standalone])");
+    json_decref(j);
+    json_decref(type);
+    ovsdb_base_type_destroy(&eb);
+
+    /* Comments keep their text, bad sequences as U+FFFD. */
+    char *clean = ovsdb_utf8_sanitize("c\xff\xe2\x82x\xc3\xa9\xed\xa0\x80");
+    assert_string_equal(clean, "c\xef\xbf\xbd\xef\xbf\xbdx\xc3\xa9"
+                               "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    free(clean);
+    clean = ovsdb_utf8_sanitize("plain \xc3\xa9");
+    assert_string_equal(clean, "plain \xc3\xa9");
+    free(clean);
+
+    assert_true(ovsdb_string_is_id("_a1"));
+    assert_true(ovsdb_string_is_id("Bridge"));
+    assert_false(ovsdb_string_is_id(""));
+    assert_false(ovsdb_string_is_id("1a"));
+    assert_false(ovsdb_string_is_id("a-b"));
+    assert_false(ovsdb_string_is_id("r\xc3\xa9"));
+}
+
 static void
 test_sets_and_maps(void **state)
 {
@@ -732,6 +810,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atoms),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_utf8_errors_like_ovsdb_server),
         cmocka_unit_test(test_sets_and_maps),
         cmocka_unit_test(test_constraints),
         cmocka_unit_test(test_count_constraint),
