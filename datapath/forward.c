@@ -4,13 +4,6 @@
 
 #include "fdb.h"
 
-static int32_t
-port_index(const struct fwd_bridge *br, uint32_t port_no)
-{
-    return port_no < br->n_index ? br->index_of[port_no]
-           : port_no == FWD_PORT_LOCAL ? br->local_index : -1;
-}
-
 static inline bool
 mac_is_reserved(const uint8_t *m)
 {
@@ -112,7 +105,7 @@ decide(const struct fwd_bridge *br, size_t in, struct fdb *fdb, long long now,
     uint32_t out_no;
     if (learning && !packet_mac_is_multicast(dst)
         && fdb_lookup(fdb, vlan, packet_mac_to_u64(dst), &out_no)) {
-        int32_t out = port_index(br, out_no);
+        int32_t out = fwd_port_index(br, out_no);
         if (trace) {
             trace->lookup = out < 0 ? FWD_LOOKUP_STALE : FWD_LOOKUP_HIT;
             trace->lookup_port = out_no;

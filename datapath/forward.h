@@ -51,6 +51,14 @@ struct fwd_bridge {
     const struct mirror_set *mirrors;   /* mirror.h; NULL: none. */
 };
 
+/* The index in BR's 'ports' of port number PORT_NO, or -1. */
+static inline int32_t
+fwd_port_index(const struct fwd_bridge *br, uint32_t port_no)
+{
+    return port_no < br->n_index ? br->index_of[port_no]
+           : port_no == FWD_PORT_LOCAL ? br->local_index : -1;
+}
+
 #define FWD_OUT_DROP (-1)
 #define FWD_OUT_FLOOD (-2)
 

@@ -311,13 +311,6 @@ mirror_set_reserves(const struct mirror_set *s, uint32_t port_no)
     return p && p->reserved;
 }
 
-static int32_t
-index_of(const struct fwd_bridge *br, uint32_t port_no)
-{
-    return port_no < br->n_index ? br->index_of[port_no]
-           : port_no == FWD_PORT_LOCAL ? br->local_index : -1;
-}
-
 /* The VLAN classification of a frame the switching decision dropped (or
  * never made): false if the input port's rules reject it. */
 static bool
@@ -366,7 +359,7 @@ select_by_destination(const struct mirror_set *s, const struct fwd_bridge *br,
         int m = __builtin_ctz(cand);
         const struct mirror_entry *e = &s->e[m];
         for (size_t k = 0; k < e->n_dst; k++) {
-            int32_t p = index_of(br, e->dst[k]);
+            int32_t p = fwd_port_index(br, e->dst[k]);
             if (p >= 0
                 && leaves_through(s, br, dports, in, out, cls, (size_t) p)) {
                 hit |= UINT32_C(1) << m;
@@ -488,7 +481,7 @@ output_range(const struct fwd_bridge *br, const struct mirror_entry *e,
              size_t *first, size_t *end)
 {
     if (e->out_port) {
-        int32_t p = index_of(br, e->out_port);
+        int32_t p = fwd_port_index(br, e->out_port);
         *first = p >= 0 ? (size_t) p : 0;
         *end = p >= 0 ? (size_t) p + 1 : 0;
     } else {

@@ -90,11 +90,12 @@ int mirror_table_get_stats(const struct mirror_table *, const char *id,
 /* True if PORT_NO is the output port of a mirror in SET. */
 bool mirror_set_reserves(const struct mirror_set *, uint32_t port_no);
 
-/* Mirrors the N frames in PKTS received on port index IN of BR (whose
- * ports' backends are DPORTS), decided as DEC by fwd_decide(), and sends
- * the copies.  Frames decided for a mirror output port become drops in
- * DEC.  Call it before sending the batch.  DEC is NULL when IN itself is
- * a mirror output port (the frames are not forwarded at all). */
+/* Mirrors the N (<= FWD_MAX_BATCH) frames in PKTS received on port index
+ * IN of BR (whose ports' backends are DPORTS), decided as DEC by
+ * fwd_decide(), and sends the copies.  Frames decided for a mirror output
+ * port become drops in DEC.  Call it before sending the batch.  DEC is NULL
+ * when IN itself is a mirror output port (the frames are not forwarded at
+ * all). */
 void mirror_batch(const struct mirror_set *, const struct fwd_bridge *br,
                   struct dp_port *const *dports, size_t in,
                   const struct dp_packet *pkts, struct fwd_decision *dec,

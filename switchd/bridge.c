@@ -1,19 +1,16 @@
-#include "bridge.h"
+#include "bridge-private.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "bond.h"
 #include "mirror.h"
 #include "coverage.h"
-#include "daemon.h"
 #include "dp.h"
 #include "ds.h"
 #include "hash.h"
@@ -26,7 +23,6 @@
 #include "ofport.h"
 #include "qos.h"
 #include "replica.h"
-#include "sysstats.h"
 #include "tunnel.h"
 #include "util.h"
 #include "vlog.h"
@@ -34,46 +30,6 @@
 VLOG_DEFINE_THIS_MODULE(bridge);
 
 #define STATS_INTERVAL_MSEC 5000
-
-/* One datapath port, i.e. one Interface row that is configured. */
-struct iface {
-    struct hmap_node name_node;     /* In bridges.ifaces, by name. */
-    struct hmap_node uuid_node;     /* In bridges.by_uuid, by iface uuid. */
-    struct hmap_node port_node;     /* In bridges.by_port, by port uuid. */
-    char *name;
-    struct uuid uuid, port_uuid;
-    char *config;                   /* Everything but VLANs, as text. */
-    char *vlan_config;
-    bool in_dp;
-    bool has_netdev;                /* system/internal: a kernel device. */
-    uint32_t ofport;
-    int mtu_applied;                /* mtu_request last set, 0: none. */
-    char *error;                    /* Why it is not in the datapath. */
-    char *bond_lead;                /* Bond member: the bond's datapath port
-                                     * (its lead member), see bond.h. */
-    bool is_alias;                  /* Bond member other than the lead: its
-                                     * own 'ofport' is a dp_add_port_alias(). */
-    /* Last status and statistics written, as raw values: the 5 s poll of
-     * every interface compares these and builds JSON only for a change. */
-    bool status_written, stats_written;
-    /* MTU following (see "MTU of internal ports"): */
-    bool internal;                  /* An internal port... */
-    bool mtu_user;                  /* ...with an mtu_request. */
-    struct bridge *mtu_bridge;      /* Where mtu_counted counts, or NULL. */
-    int mtu_counted;                /* Its MTU in mtu_bridge's minimum. */
-    /* Its MAC as a candidate for the bridge MAC (see "Bridge MAC"). */
-    struct bridge *mac_bridge;      /* NULL: not a candidate. */
-    uint8_t cand_mac[6];
-    struct iface_state {
-        bool in_dp, have_dev, have_mac, have_mtu, have_flags;
-        uint32_t ofport;
-        int ifindex, mtu;
-        short flags;
-        uint8_t mac[6];
-    } state;                        /* Zero-padded: compared with memcmp. */
-    char *state_error;
-    struct dp_port_stats stats;
-};
 
 /* Where a Port row belongs (from the Bridge rows' "ports" sets). */
 struct port_home {
@@ -104,23 +60,6 @@ struct bridge {
     bool mac_dirty;
 };
 
-struct bridges {
-    struct dp *dp;
-    struct replica *replica;
-    struct hmap bridges;
-    struct hmap homes;
-    struct hmap ifaces, by_uuid, by_port;
-    long long next_stats;
-    long long cur_cfg;              /* Last cur_cfg we wrote, or -1. */
-    int sock;                       /* For netdev ioctls. */
-    struct ofport_memory *ofports;
-    struct bonds *bonds;            /* Ports with several interfaces. */
-    struct mirrors *mirrors;        /* Mirror table: switchd/mirror.h. */
-    struct qos *qos;                /* QoS and ingress policing (qos.h). */
-    bool sys_stats;                 /* other_config:enable-statistics. */
-    bool sys_stats_written;         /* Open_vSwitch.statistics non-empty. */
-    long long next_sys_stats;
-};
 
 /* --- Reading rows --- */
 
@@ -184,7 +123,7 @@ home_find(const struct bridges *b, const struct uuid *uuid)
     return NULL;
 }
 
-static struct iface *
+struct iface *
 iface_find_name(const struct bridges *b, const char *name)
 {
     struct iface *i;
@@ -714,8 +653,6 @@ iface_bridge(const struct bridges *b, const struct iface *i)
     return NULL;
 }
 
-static void iface_status(struct bridges *, struct iface *, json_t *ops);
-
 /* Gives follower I the MTU WANT (only if that lowers it, if LOWER_ONLY). */
 static void
 iface_follow_mtu(struct bridges *b, struct iface *i, int want, bool lower_only,
@@ -758,7 +695,7 @@ bridge_follow_mtu(struct bridges *b, struct bridge *br, json_t *ops)
 
 /* Counts MTU (0: none) as I's contribution to its bridge's minimum, if I
  * is one the minimum is made of; then updates the followers. */
-static void
+void
 iface_count_mtu(struct bridges *b, struct iface *i, int mtu, json_t *ops)
 {
     struct bridge *br = i->in_dp && i->has_netdev && !iface_follows_mtu(i)
@@ -819,7 +756,7 @@ bridge_rescan_mac(struct bridges *b, struct bridge *br)
 }
 
 /* Takes note of I's MAC, as the status poll read it into *S. */
-static void
+void
 iface_note_mac(struct bridges *b, struct iface *i, const struct iface_state *s)
 {
     struct bridge *br = s->in_dp && s->have_mac && i->in_dp && i->has_netdev
@@ -1022,168 +959,6 @@ port_order(const struct bridges *b, const struct uuid *uuid)
     return 2;
 }
 
-/* --- Status write-back --- */
-
-static bool
-nullable_string_is_equal(const char *a, const char *b)
-{
-    return a ? b && !strcmp(a, b) : !b;
-}
-
-/* Reads device NAME's index, MAC, MTU and flags into *S. */
-static void
-netdev_info(struct bridges *b, const char *name, struct iface_state *s)
-{
-    struct ifreq ifr;
-    if (b->sock < 0 || strlen(name) >= IFNAMSIZ) {
-        return;
-    }
-    /* SIOCGIFINDEX on our socket rather than if_nametoindex(), which opens
-     * a socket per call (this runs for every port every 5 s). */
-    memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, name);
-    if (ioctl(b->sock, SIOCGIFINDEX, &ifr) || ifr.ifr_ifindex <= 0) {
-        return;
-    }
-    s->have_dev = true;
-    s->ifindex = ifr.ifr_ifindex;
-    if (!ioctl(b->sock, SIOCGIFHWADDR, &ifr)) {
-        s->have_mac = true;
-        memcpy(s->mac, ifr.ifr_hwaddr.sa_data, 6);
-    }
-    if (!ioctl(b->sock, SIOCGIFMTU, &ifr)) {
-        s->have_mtu = true;
-        s->mtu = ifr.ifr_mtu;
-    }
-    if (!ioctl(b->sock, SIOCGIFFLAGS, &ifr)) {
-        s->have_flags = true;
-        s->flags = ifr.ifr_flags;
-    }
-}
-
-static void
-netdev_info_to_json(const struct iface_state *s, json_t *row)
-{
-    if (!s->have_dev) {
-        json_object_set_new(row, "ifindex", json_pack("[s,[]]", "set"));
-        json_object_set_new(row, "mac_in_use", json_pack("[s,[]]", "set"));
-        return;
-    }
-    json_object_set_new(row, "ifindex", json_integer(s->ifindex));
-    if (s->have_mac) {
-        char mac[18];
-        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
-                 s->mac[0], s->mac[1], s->mac[2], s->mac[3], s->mac[4],
-                 s->mac[5]);
-        json_object_set_new(row, "mac_in_use", json_string(mac));
-    }
-    if (s->have_mtu) {
-        json_object_set_new(row, "mtu", json_integer(s->mtu));
-    }
-    if (s->have_flags) {
-        json_object_set_new(row, "admin_state",
-                            json_string(s->flags & IFF_UP ? "up" : "down"));
-        json_object_set_new(row, "link_state",
-                            json_string(s->flags & IFF_RUNNING ? "up" : "down"));
-    }
-}
-
-static json_t *
-update_op(const char *table, const struct uuid *uuid, json_t *row)
-{
-    char buf[UUID_LEN + 1];
-    uuid_to_string(uuid, buf);
-    return json_pack("{s:s,s:s,s:[[s,s,[s,s]]],s:o}", "op", "update",
-                     "table", table, "where", "_uuid", "==", "uuid", buf,
-                     "row", row);
-}
-
-static json_t *
-empty_set(void)
-{
-    return json_pack("[s,[]]", "set");
-}
-
-/* Appends to OPS an update of I's status if it differs from what we last
- * wrote. */
-static void
-iface_status(struct bridges *b, struct iface *i, json_t *ops)
-{
-    struct iface_state s;
-    memset(&s, 0, sizeof s);
-    /* A bond member reports the bond's port number (bond.h). */
-    const struct iface *lead = i->bond_lead && !i->in_dp
-                               ? iface_find_name(b, i->bond_lead) : NULL;
-    s.in_dp = i->in_dp || (lead && lead->in_dp);
-    const char *error = NULL;
-    if (s.in_dp) {
-        s.ofport = i->in_dp || i->is_alias ? i->ofport : lead->ofport;
-        netdev_info(b, i->name, &s);
-    } else {
-        error = i->error ? i->error
-                : lead && lead->error ? lead->error : "not configured";
-    }
-    iface_count_mtu(b, i, s.in_dp && s.have_mtu ? s.mtu : 0, ops);
-    iface_note_mac(b, i, &s);
-    if (i->status_written && !memcmp(&s, &i->state, sizeof s)
-        && nullable_string_is_equal(error, i->state_error)) {
-        return;
-    }
-    i->status_written = true;
-    i->state = s;
-    free(i->state_error);
-    i->state_error = error ? xstrdup(error) : NULL;
-
-    json_t *row = json_object();
-    if (s.in_dp) {
-        json_object_set_new(row, "ofport", json_integer(s.ofport));
-        json_object_set_new(row, "error", empty_set());
-        netdev_info_to_json(&s, row);
-    } else {
-        json_object_set_new(row, "ofport", json_integer(-1));
-        json_object_set_new(row, "error", json_string(error));
-    }
-    json_array_append_new(ops, update_op("Interface", &i->uuid, row));
-}
-
-static void
-iface_stats(struct bridges *b, struct iface *i, json_t *ops)
-{
-    struct dp_port_stats st;
-    if (i->bond_lead
-        ? bonds_member_stats(b->bonds, i->bond_lead, i->name, &st)
-        : !i->in_dp || dp_get_port_stats(b->dp, i->name, &st)) {
-        return;
-    }
-    if (i->stats_written && !memcmp(&st, &i->stats, sizeof st)) {
-        return;
-    }
-    i->stats_written = true;
-    i->stats = st;
-    json_t *map = json_pack(
-        "[s,[[s,I],[s,I],[s,I],[s,I],[s,I],[s,I],[s,I],[s,I]]]", "map",
-        "rx_bytes", (json_int_t) st.rx_bytes, "rx_dropped", (json_int_t) st.rx_dropped,
-        "rx_errors", (json_int_t) st.rx_errors, "rx_packets", (json_int_t) st.rx_packets,
-        "tx_bytes", (json_int_t) st.tx_bytes, "tx_dropped", (json_int_t) st.tx_dropped,
-        "tx_errors", (json_int_t) st.tx_errors, "tx_packets", (json_int_t) st.tx_packets);
-    json_array_append_new(ops, update_op("Interface", &i->uuid,
-                                         json_pack("{s:o}", "statistics", map)));
-}
-
-static const struct ovsdb_row *
-ovs_row(const struct bridges *b)
-{
-    struct ovsdb *db = replica_get_db(b->replica);
-    const struct ovsdb_table *t = db ? ovsdb_find_table(db, "Open_vSwitch") : NULL;
-    const struct ovsdb_row *row = NULL;
-    if (t) {
-        OVSDB_TABLE_FOR_EACH_ROW (row, t) {
-            break;
-        }
-    }
-    return row;
-}
-
 /* Global settings from the Open_vSwitch row's other_config. */
 static void
 ovs_apply_settings(struct bridges *b, const struct ovsdb_row *ovs)
@@ -1301,34 +1076,6 @@ bridge_sync_local(struct bridges *b, struct bridge *br, json_t *ops,
         json_array_append_new(ops, update_op("Bridge", &br->uuid,
                                              json_pack("{s:s}", "datapath_id",
                                                        text)));
-    }
-}
-
-/* Open_vSwitch.statistics, when other_config:enable-statistics=true; an
- * empty map once it is turned off. */
-static void
-ovs_sys_stats(struct bridges *b, const struct ovsdb_row *ovs, long long now,
-              json_t *ops)
-{
-    if (b->sys_stats && now >= b->next_sys_stats) {
-        b->next_sys_stats = now + SYSSTATS_INTERVAL_MSEC;
-        char *dir = NULL;
-        const char *pidfile = daemon_get_pidfile();
-        if (pidfile && strrchr(pidfile, '/')) {
-            dir = xasprintf("%.*s", (int) (strrchr(pidfile, '/') - pidfile),
-                            pidfile);
-        }
-        const char *dirs[] = { daemon_rundir(), dir, NULL };
-        json_array_append_new(ops, update_op("Open_vSwitch", &ovs->uuid,
-                                             json_pack("{s:o}", "statistics",
-                                                       sysstats_collect(dirs))));
-        b->sys_stats_written = true;
-        free(dir);
-    } else if (!b->sys_stats && b->sys_stats_written) {
-        json_array_append_new(ops, update_op("Open_vSwitch", &ovs->uuid,
-                                             json_pack("{s:[s,[]]}", "statistics",
-                                                       "map")));
-        b->sys_stats_written = false;
     }
 }
 

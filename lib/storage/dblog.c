@@ -626,20 +626,20 @@ read_record(struct dblog *log, json_t **recordp, size_t *record_sizep,
     char *parse_error;
     json_t *json = jsonrpc_text_parse(log->parser, data, data_size,
                                       &parse_error);
-    json_error_t jerr;
     if (!json) {
-        /* jansson rejects it too (the parser asked it): its words, with
-         * line and column, make the message. */
+        /* jansson rejects it too (the parser asked it): its line, column
+         * and words make the message. */
         free(parse_error);
+        json_error_t jerr;
         json_decref(json_loadb(data, data_size, 0, &jerr));
-    }
-    free(data);
-    if (!json) {
+        free(data);
         *reasonp = xasprintf("record data is not valid JSON (line %d, "
                              "column %d: %s)", jerr.line, jerr.column,
                              jerr.text);
         return EOF;
-    } else if (!json_is_object(json)) {
+    }
+    free(data);
+    if (!json_is_object(json)) {
         json_decref(json);
         *reasonp = xstrdup("record data is not a JSON object");
         return EOF;

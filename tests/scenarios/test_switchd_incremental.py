@@ -3,7 +3,7 @@
 switchd applies each database change as a difference: the replica patches
 the Bridge row's "ports" set in place, bridge.c looks only at the ports the
 difference names, and the datapath copies only the changed elements into
-its two forwarding snapshots (datapath/dp.c).  A bookkeeping slip in any of
+its two forwarding snapshots (datapath/dp-snap.c).  A bookkeeping slip in any of
 these shows as a port that floods where it should not, misses a flood,
 keeps a stale MAC entry, or keeps its old VLAN; this test looks for each,
 after additions and removals one at a time and many at once, in the middle
