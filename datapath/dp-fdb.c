@@ -36,6 +36,27 @@ with_fdb(struct dp *dp, const char *name,
     return error;
 }
 
+/* Runs FN on bridge NAME's fdb, or on every bridge's if NAME is null (as
+ * fdb/flush and fdb/stats-clear without a bridge argument), each under its
+ * lock.  FN's return value is ignored for all bridges. */
+static int
+with_fdbs(struct dp *dp, const char *name,
+          int (*fn)(struct dp_bridge *, void *), void *aux)
+{
+    if (name) {
+        return with_fdb(dp, name, fn, aux);
+    }
+    pthread_mutex_lock(&dp->mutex);
+    struct dp_bridge *br;
+    HMAP_FOR_EACH (br, node, &dp->bridges) {
+        pthread_mutex_lock(&br->fdb_mutex);
+        fn(br, aux);
+        pthread_mutex_unlock(&br->fdb_mutex);
+    }
+    pthread_mutex_unlock(&dp->mutex);
+    return 0;
+}
+
 struct show_aux {
     long long now;
     struct ds *ds;
@@ -103,18 +124,7 @@ do_flush(struct dp_bridge *br, void *aux)
 int
 dp_fdb_flush(struct dp *dp, const char *bridge)
 {
-    if (bridge) {
-        return with_fdb(dp, bridge, do_flush, NULL);
-    }
-    pthread_mutex_lock(&dp->mutex);
-    struct dp_bridge *br;
-    HMAP_FOR_EACH (br, node, &dp->bridges) {
-        pthread_mutex_lock(&br->fdb_mutex);
-        fdb_flush(br->fdb);
-        pthread_mutex_unlock(&br->fdb_mutex);
-    }
-    pthread_mutex_unlock(&dp->mutex);
-    return 0;
+    return with_fdbs(dp, bridge, do_flush, NULL);
 }
 
 int
@@ -163,18 +173,7 @@ do_clear_stats(struct dp_bridge *br, void *aux)
 int
 dp_fdb_stats_clear(struct dp *dp, const char *bridge)
 {
-    if (bridge) {
-        return with_fdb(dp, bridge, do_clear_stats, NULL);
-    }
-    pthread_mutex_lock(&dp->mutex);
-    struct dp_bridge *br;
-    HMAP_FOR_EACH (br, node, &dp->bridges) {
-        pthread_mutex_lock(&br->fdb_mutex);
-        fdb_clear_stats(br->fdb);
-        pthread_mutex_unlock(&br->fdb_mutex);
-    }
-    pthread_mutex_unlock(&dp->mutex);
-    return 0;
+    return with_fdbs(dp, bridge, do_clear_stats, NULL);
 }
 
 struct find_aux {

@@ -194,15 +194,18 @@ thread_sleep(struct dp_thread *th, const struct snap_thread *st,
         *pfds = xrealloc(*pfds, *n_alloc * sizeof **pfds);
     }
     struct pollfd *p = *pfds;
+    /* Read once: after going offline below, the control thread may change
+     * or free the snapshot ST is part of. */
+    size_t n = st->n;
     p[0] = (struct pollfd) { th->efd, POLLIN, 0 };
-    for (size_t q = 0; q < st->n; q++) {
+    for (size_t q = 0; q < n; q++) {
         const struct snap_rxq *rxq = &st->rxqs[q];
         p[q + 1] = (struct pollfd) { dp_port_fd(rxq->sb->dports[rxq->idx]),
                                      POLLIN, 0 };
     }
     atomic_store(&th->qs, 0);
     if (!atomic_load(&th->dp->stop)) {
-        poll(p, st->n + 1, 1000);
+        poll(p, n + 1, 1000);
     }
     drain_efd(th->efd);
 }

@@ -458,7 +458,7 @@ dp_get_port_stats(struct dp *dp, const char *name, struct dp_port_stats *s)
 
 int
 dp_set_port_policer(struct dp *dp, const char *name, bool ingress,
-                    uint64_t rate, uint64_t burst)
+                    const struct policer_rates *rates)
 {
     pthread_mutex_lock(&dp->mutex);
     struct dp_bport *bp = find_bport(dp, name);
@@ -466,7 +466,8 @@ dp_set_port_policer(struct dp *dp, const char *name, bool ingress,
         struct dp_port *port = bp->port;
         struct policer *_Atomic *slot = ingress ? &port->ingress_policer
                                                 : &port->egress_policer;
-        struct policer *p = rate ? policer_create(rate, burst) : NULL;
+        struct policer *p = rates && (rates->rate || rates->pkt_rate)
+                            ? policer_create(rates) : NULL;
         struct policer *old = atomic_exchange(slot, p);
         if (old) {
             /* Freed once no forwarding thread can still be using it: a

@@ -114,13 +114,15 @@ int dp_set_vlan_limit(struct dp *, unsigned int limit);
 struct dp_port *dp_find_port(struct dp *, const char *name);
 int dp_get_port_stats(struct dp *, const char *name, struct dp_port_stats *);
 
-/* QoS on port NAME (policer.h): a token bucket of RATE bytes/s and BURST
- * bytes on its receive side (INGRESS: Interface ingress_policing_*) or its
- * transmit side (QoS type egress-policer); RATE 0 removes it.  Frames over
- * the rate are dropped and counted as rx_dropped/tx_dropped.  0 or ENOENT. */
+/* QoS on port NAME (policer.h): token buckets of RATES (bytes/s and bytes,
+ * packets/s and packets) on its receive side (INGRESS: Interface
+ * ingress_policing_*) or its transmit side (QoS type egress-policer); NULL
+ * or both rates 0 removes it.  Frames over a rate are dropped and counted
+ * as rx_dropped/tx_dropped.  0 or ENOENT. */
 struct policer_stats;
+struct policer_rates;
 int dp_set_port_policer(struct dp *, const char *name, bool ingress,
-                        uint64_t rate, uint64_t burst);
+                        const struct policer_rates *rates);
 /* 0 and *STATS, ENOENT (no such port) or ENOTCONN (no such policer). */
 int dp_get_port_policer(struct dp *, const char *name, bool ingress,
                         struct policer_stats *);

@@ -8,78 +8,117 @@
 
 #define ETH_HEADER 14
 
+static void
+bucket_init(struct policer_bucket *b, uint64_t rate, uint64_t burst)
+{
+    burst = burst ? burst : 1;
+    b->ps_per_unit = 1000000000000ULL / rate;
+    if (!b->ps_per_unit) {
+        b->ps_per_unit = 1;     /* Above 10^12 units/s: as good as none. */
+    }
+    /* In floating point: burst * 10^9 overflows 64 bits above 18 G. */
+    b->tau_ns = (uint64_t) ((double) burst * 1e9 / (double) rate);
+}
+
 struct policer *
-policer_create(uint64_t rate, uint64_t burst)
+policer_create(const struct policer_rates *rates)
 {
     struct policer *p = xzalloc(sizeof *p);
-    p->rate = rate ? rate : 1;
-    p->burst = burst ? burst : 1;
-    p->ps_per_byte = 1000000000000ULL / p->rate;
-    if (!p->ps_per_byte) {
-        p->ps_per_byte = 1;     /* Above 1 TB/s: as good as unlimited. */
+    p->rates = *rates;
+    if (!p->rates.rate && !p->rates.pkt_rate) {
+        p->rates.rate = 1;      /* Misuse: police as hard as possible. */
     }
-    /* In floating point: burst * 10^9 overflows 64 bits above 18 GB. */
-    p->tau_ns = (uint64_t) ((double) p->burst * 1e9 / (double) p->rate);
+    if (p->rates.rate) {
+        p->rates.burst = MAX(p->rates.burst, 1);
+        bucket_init(&p->bytes, p->rates.rate, p->rates.burst);
+    }
+    if (p->rates.pkt_rate) {
+        p->rates.pkt_burst = MAX(p->rates.pkt_burst, 1);
+        bucket_init(&p->packets, p->rates.pkt_rate, p->rates.pkt_burst);
+    }
     return p;
 }
 
 void
 policer_get_stats(const struct policer *p, struct policer_stats *s)
 {
-    s->rate = p->rate;
-    s->burst = p->burst;
+    s->rates = p->rates;
     s->n_passed = atomic_load_explicit(&p->n_passed, memory_order_relaxed);
     s->n_dropped = atomic_load_explicit(&p->n_dropped, memory_order_relaxed);
     s->bytes_dropped = atomic_load_explicit(&p->bytes_dropped,
                                             memory_order_relaxed);
 }
 
-/* Time the bucket needs to regain LEN bytes, in ns (rounded up). */
+/* Time bucket B needs to regain the tokens of a frame of LEN bytes, in ns
+ * (rounded up): one token per byte after the Ethernet header, or one per
+ * frame (PER_PACKET). */
 static uint64_t
-cost_ns(const struct policer *p, uint32_t len)
+cost_ns(const struct policer_bucket *b, bool per_packet, uint32_t len)
 {
-    uint32_t l3 = len > ETH_HEADER ? len - ETH_HEADER : 0;
-    return ((uint64_t) l3 * p->ps_per_byte + 999) / 1000;
+    uint64_t units = per_packet ? 1 : len > ETH_HEADER ? len - ETH_HEADER : 0;
+    return (units * b->ps_per_unit + 999) / 1000;
+}
+
+/* Takes the tokens of the frames whose PASS is true out of B, turning PASS
+ * false for those that do not conform. */
+static void
+bucket_decide(struct policer_bucket *b, bool per_packet, uint64_t now_ns,
+              const uint32_t *lens, size_t n, bool *pass)
+{
+    bool offered[POLICER_MAX_BATCH];
+    memcpy(offered, pass, n * sizeof *pass);
+    uint64_t seen = atomic_load_explicit(&b->tat, memory_order_relaxed);
+    for (;;) {
+        /* A time in the past means a full bucket: it holds no more than
+         * its burst, so the schedule restarts from now. */
+        uint64_t tat = MAX(seen, now_ns);
+        for (size_t i = 0; i < n; i++) {
+            if (!offered[i]) {
+                continue;
+            }
+            uint64_t next = tat + cost_ns(b, per_packet, lens[i]);
+            /* Conforms if, after taking it out, the bucket would not be
+             * "more than empty": next - now <= tau. */
+            pass[i] = next - now_ns <= b->tau_ns;
+            if (pass[i]) {
+                tat = next;
+            }
+        }
+        if (tat == seen
+            || atomic_compare_exchange_weak_explicit(&b->tat, &seen, tat,
+                                                     memory_order_relaxed,
+                                                     memory_order_relaxed)) {
+            return;
+        }
+        /* Another thread took tokens meanwhile: decide again. */
+    }
 }
 
 size_t
 policer_decide(struct policer *p, uint64_t now_ns, const uint32_t *lens,
                size_t n, bool *pass)
 {
-    uint64_t seen = atomic_load_explicit(&p->tat, memory_order_relaxed);
-    for (;;) {
-        /* A time in the past means a full bucket: it holds no more than
-         * BURST, so the schedule restarts from now. */
-        uint64_t tat = MAX(seen, now_ns);
-        size_t n_pass = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t next = tat + cost_ns(p, lens[i]);
-            /* Conforms if, after taking it out, the bucket would not be
-             * "more than empty": next - now <= tau. */
-            pass[i] = next - now_ns <= p->tau_ns;
-            if (pass[i]) {
-                tat = next;
-                n_pass++;
-            }
-        }
-        if (tat == seen
-            || atomic_compare_exchange_weak_explicit(&p->tat, &seen, tat,
-                                                     memory_order_relaxed,
-                                                     memory_order_relaxed)) {
-            uint64_t bytes = 0;
-            for (size_t i = 0; i < n; i++) {
-                bytes += pass[i] ? 0 : lens[i];
-            }
-            atomic_fetch_add_explicit(&p->n_passed, n_pass,
-                                      memory_order_relaxed);
-            atomic_fetch_add_explicit(&p->n_dropped, n - n_pass,
-                                      memory_order_relaxed);
-            atomic_fetch_add_explicit(&p->bytes_dropped, bytes,
-                                      memory_order_relaxed);
-            return n_pass;
-        }
-        /* Another thread took tokens meanwhile: decide again. */
+    assert(n <= POLICER_MAX_BATCH);
+    for (size_t i = 0; i < n; i++) {
+        pass[i] = true;
     }
+    if (p->rates.rate) {
+        bucket_decide(&p->bytes, false, now_ns, lens, n, pass);
+    }
+    if (p->rates.pkt_rate) {
+        bucket_decide(&p->packets, true, now_ns, lens, n, pass);
+    }
+    size_t n_pass = 0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        n_pass += pass[i];
+        bytes += pass[i] ? 0 : lens[i];
+    }
+    atomic_fetch_add_explicit(&p->n_passed, n_pass, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->n_dropped, n - n_pass,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->bytes_dropped, bytes, memory_order_relaxed);
+    return n_pass;
 }
 
 static uint64_t

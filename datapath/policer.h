@@ -1,17 +1,23 @@
 /* policer: a token-bucket rate limiter for a port's receive or transmit
- * side (Interface ingress_policing_rate/burst, QoS type egress-policer).
+ * side (Interface ingress_policing_rate/burst and
+ * ingress_policing_kpkts_rate/burst, QoS type egress-policer).
  *
- * The bucket holds BURST bytes and fills at RATE bytes per second; a frame
- * passes if the bucket holds at least its length, which it then takes out,
- * else it is dropped (color-blind single-rate policing, as OVS's userspace
- * policers and the kernel's "police" action).  The length counted is the
- * frame without its 14-byte Ethernet header, as both of those count it.
+ * The byte bucket holds BURST bytes and fills at RATE bytes per second; a
+ * frame passes if the bucket holds at least its length, which it then takes
+ * out, else it is dropped (color-blind single-rate policing, as OVS's
+ * userspace policers and the kernel's "police" action).  The length counted
+ * is the frame without its 14-byte Ethernet header, as both of those count
+ * it.  The packet bucket works the same way in packets (PKT_BURST packets,
+ * filled at PKT_RATE per second, one token per frame).  With both, a frame
+ * goes through the byte bucket and then, if it passed, the packet bucket,
+ * as OVS chains the two kernel police actions: the smaller limit wins.
  *
- * The state is one 64-bit "theoretical arrival time" (GCRA, the virtual
- * scheduling form of a token bucket): the time at which the bucket will be
- * full again.  A batch is decided against a copy and committed with one
- * compare-and-swap, so a policer shared by several transmitting threads
- * needs no lock, and the receive side (one thread per port) never retries.
+ * A bucket's state is one 64-bit "theoretical arrival time" (GCRA, the
+ * virtual scheduling form of a token bucket): the time at which the bucket
+ * will be full again.  A batch is decided against a copy and committed with
+ * one compare-and-swap per bucket, so a policer shared by several
+ * transmitting threads needs no lock, and the receive side (one thread per
+ * port) never retries.
  * The core (policer_decide()) takes the time as an argument; the
  * policer_filter_*() shells read CLOCK_MONOTONIC once per batch (vDSO: no
  * system call).
@@ -31,33 +37,44 @@
 #include "dp-packet.h"
 #include "port.h"
 
-struct policer {
-    uint64_t rate;              /* Bytes per second (> 0). */
-    uint64_t burst;             /* Bucket size in bytes (> 0). */
-    uint64_t ps_per_byte;       /* 10^12 / rate. */
+/* What a policer limits; a rate of 0 leaves that bucket out. */
+struct policer_rates {
+    uint64_t rate, burst;           /* Bytes per second, bytes. */
+    uint64_t pkt_rate, pkt_burst;   /* Packets per second, packets. */
+};
+
+struct policer_bucket {
+    uint64_t ps_per_unit;       /* 10^12 / rate: refill time of a token. */
     uint64_t tau_ns;            /* Time to fill an empty bucket. */
     _Atomic uint64_t tat;       /* Bucket full again at this time (ns). */
+};
+
+struct policer {
+    struct policer_rates rates;
+    struct policer_bucket bytes, packets;   /* Used if their rate is set. */
     _Atomic uint64_t n_passed, n_dropped, bytes_dropped;
 };
 
 struct policer_stats {
-    uint64_t rate, burst;       /* As configured (bytes/s, bytes). */
+    struct policer_rates rates; /* As configured. */
     uint64_t n_passed, n_dropped, bytes_dropped;
 };
 
-/* A new policer of RATE bytes/s and BURST bytes, with a full bucket.
- * Both must be nonzero.  Caller owns it (free() releases it). */
-struct policer *policer_create(uint64_t rate, uint64_t burst);
+/* A new policer with full buckets for RATES, at least one of whose rates
+ * must be nonzero (a zero burst of a bucket that is set counts as 1).
+ * Caller owns it (free() releases it). */
+struct policer *policer_create(const struct policer_rates *rates);
 void policer_get_stats(const struct policer *, struct policer_stats *);
 
-/* Decides, at time NOW_NS, which of the N frames of lengths LENS (bytes,
- * Ethernet header included) pass: sets PASS[i] and returns how many pass.
- * Thread-safe. */
+/* The largest N the filters and policer_decide() take: the datapath's
+ * batch. */
+#define POLICER_MAX_BATCH 256
+
+/* Decides, at time NOW_NS, which of the N (<= POLICER_MAX_BATCH) frames of
+ * lengths LENS (bytes, Ethernet header included) pass: sets PASS[i] and
+ * returns how many pass.  Thread-safe. */
 size_t policer_decide(struct policer *, uint64_t now_ns,
                       const uint32_t *lens, size_t n, bool *pass);
-
-/* The largest N the filters take: the datapath's batch. */
-#define POLICER_MAX_BATCH 256
 
 /* Receive side: polices the N (<= POLICER_MAX_BATCH) frames rx_batch()
  * returned, keeps those that pass at the front of PKTS (in order) and

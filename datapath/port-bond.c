@@ -55,6 +55,8 @@ struct bond {
     size_t rx_next;             /* Forwarding thread only. */
     struct lacp *lacp;          /* NULL: lacp=off.  Under the mutex. */
     bool lacp_fallback_ab;
+    bool all_members_active;    /* balance-slb: multicast on any member. */
+    uint32_t hash_basis;        /* Seed of the balancing hashes. */
     int rebalance_ms;
     long long next_rebalance;   /* Under the mutex; LLONG_MAX: never. */
 
@@ -78,10 +80,12 @@ dp_port_is_bond(const struct dp_port *port)
     return port->class == &dp_port_bond_class;
 }
 
+/* BASIS: other_config:bond-hash-basis for the balancing buckets, 0 for the
+ * bond's own tables. */
 static uint32_t
-mac_hash(uint64_t mac)
+mac_hash(uint64_t mac, uint32_t basis)
 {
-    return hash_bytes(&mac, sizeof mac, 0);
+    return hash_bytes(&mac, sizeof mac, basis);
 }
 
 static uint64_t
@@ -284,7 +288,7 @@ is_gratuitous_arp(const struct dp_packet *pkt)
 static bool
 recently_sent(const struct bond *bond, uint64_t mac, long long now_s)
 {
-    uint64_t e = atomic_load_explicit(&bond->sent[mac_hash(mac) % N_SENT],
+    uint64_t e = atomic_load_explicit(&bond->sent[mac_hash(mac, 0) % N_SENT],
                                       memory_order_relaxed);
     if ((e & 0xffffffffffffULL) != mac) {
         return false;
@@ -312,7 +316,8 @@ admissible(const struct bond *bond, int idx, int active, int lacp_status,
     if (bond->mode != DP_BOND_BALANCE_SLB) {
         return idx == active;       /* active-backup, or its fallback. */
     }
-    if (packet_mac_is_multicast(pkt->data) && idx != active) {
+    if (packet_mac_is_multicast(pkt->data) && idx != active
+        && !bond->all_members_active) {
         return false;
     }
     return !recently_sent(bond, mac_at(pkt->data + 6), now_s)
@@ -443,9 +448,9 @@ hash_ports(uint32_t h, const uint8_t *l4, const uint8_t *end, uint8_t proto)
 
 /* balance-tcp's hash: IP addresses, protocol and L4 ports (not of
  * fragments, which carry no ports past the first); MACs and EtherType for
- * other frames. */
+ * other frames; seeded with BASIS. */
 static uint32_t
-l4_hash(const struct dp_txd *txd)
+l4_hash(const struct dp_txd *txd, uint32_t basis)
 {
     uint8_t head[128];
     size_t size = txd_head(txd, head, sizeof head);
@@ -456,24 +461,24 @@ l4_hash(const struct dp_txd *txd)
         ofs += 4;
     }
     if (size < ofs + 2) {
-        return hash_bytes(head, MIN(size, (size_t) 12), 0);
+        return hash_bytes(head, MIN(size, (size_t) 12), basis);
     }
     uint16_t type = (uint16_t) (head[ofs] << 8 | head[ofs + 1]);
     const uint8_t *l3 = head + ofs + 2;
     if (type == 0x0800 && end - l3 >= 20) {
         size_t ihl = (size_t) (l3[0] & 0x0f) * 4;
         bool later_fragment = ((l3[6] & 0x1f) | l3[7]) != 0;
-        uint32_t h = hash_bytes(l3 + 12, 8, 0);
+        uint32_t h = hash_bytes(l3 + 12, 8, basis);
         bool has_l4 = !later_fragment && ihl >= 20
                       && ihl <= (size_t) (end - l3);
         return has_l4 ? hash_ports(h, l3 + ihl, end, l3[9])
                       : hash_bytes(l3 + 9, 1, h);
     }
     if (type == 0x86dd && end - l3 >= 40) {
-        uint32_t h = hash_bytes(l3 + 8, 32, 0);
+        uint32_t h = hash_bytes(l3 + 8, 32, basis);
         return hash_ports(h, l3 + 40, end, l3[6]);
     }
-    return hash_bytes(head, ofs + 2, 0);
+    return hash_bytes(head, ofs + 2, basis);
 }
 
 static int
@@ -487,7 +492,7 @@ bucket_member(const struct bond *bond, uint32_t bucket)
 static int
 slb_member(const struct bond *bond, uint64_t mac)
 {
-    return bucket_member(bond, mac_hash(mac) % N_BUCKETS);
+    return bucket_member(bond, mac_hash(mac, bond->hash_basis) % N_BUCKETS);
 }
 
 /* How frames leave now: the configured mode, active-backup for a LACP
@@ -533,12 +538,12 @@ bond_tx_batch(struct dp_port *port, const struct dp_txd *txds, int n)
             uint32_t bucket;
             if (mode == DP_BOND_BALANCE_SLB) {
                 uint64_t mac = txd_src_mac(txd);
-                bucket = mac_hash(mac) % N_BUCKETS;
-                atomic_store_explicit(&bond->sent[mac_hash(mac) % N_SENT],
+                bucket = mac_hash(mac, bond->hash_basis) % N_BUCKETS;
+                atomic_store_explicit(&bond->sent[mac_hash(mac, 0) % N_SENT],
                                       mac | (now_s << 48),
                                       memory_order_relaxed);
             } else {
-                bucket = l4_hash(txd) % N_BUCKETS;
+                bucket = l4_hash(txd, bond->hash_basis) % N_BUCKETS;
             }
             m = bucket_member(bond, bucket);
             atomic_fetch_add_explicit(
@@ -824,6 +829,8 @@ bond_open(const char *name, const struct dp_port_options *options,
         atomic_init(&bond->buckets[b], (uint8_t) (b % bond->n));
     }
     long long now = time_msec();
+    bond->all_members_active = cfg->all_members_active;
+    bond->hash_basis = cfg->hash_basis;
     bond->rebalance_ms = cfg->rebalance_ms;
     bond->next_rebalance = cfg->rebalance_ms && cfg->mode != DP_BOND_ACTIVE_BACKUP
                            ? now + cfg->rebalance_ms : LLONG_MAX;
@@ -992,10 +999,16 @@ find_member(const struct bond *bond, const char *name)
     return -1;
 }
 
-unsigned int
-dp_bond_mac_bucket(uint64_t mac)
+uint32_t
+dp_bond_get_hash_basis(const struct dp_port *port)
 {
-    return mac_hash(mac) % N_BUCKETS;
+    return bond_cast(port)->hash_basis;
+}
+
+unsigned int
+dp_bond_mac_bucket(uint64_t mac, uint32_t basis)
+{
+    return mac_hash(mac, basis) % N_BUCKETS;
 }
 
 int

@@ -14,6 +14,10 @@
  *     assigned to.  Needs LACP, as in OVS: without a negotiated partner it
  *     carries nothing (or works as active-backup under lacp-fallback-ab).
  *
+ * Both balancing hashes are seeded with the bond's hash basis
+ * (other_config:bond-hash-basis), so a different basis spreads the same
+ * flows differently.
+ *
  * Buckets of a member that goes down move to the enabled members round
  * robin, the others stay where they are; every rebalance interval the
  * balancing modes move buckets from the most to the least loaded member
@@ -28,8 +32,8 @@
  * is accepted from a disabled member; with LACP negotiated everything else
  * is; with LACP configured but not negotiated nothing is (unless
  * fallback-ab); active-backup accepts only from the active member;
- * balance-slb accepts broadcast and multicast only on the active member,
- * and drops frames whose source MAC the bond itself sent recently (a frame
+ * balance-slb accepts broadcast and multicast only on the active member
+ * (on every member with all-members-active), and drops frames whose source MAC the bond itself sent recently (a frame
  * we sent on one member that the upstream switch flooded back on another),
  * except gratuitous ARPs, which announce that a MAC really moved.
  *
@@ -86,6 +90,9 @@ struct dp_bond_config {
     enum dp_bond_lacp lacp;
     const char *lacp_name;              /* Name LACP reports (the Port). */
     bool lacp_fast, lacp_fallback_ab;
+    bool all_members_active;            /* balance-slb: accept multicast
+                                         * on every enabled member. */
+    uint32_t hash_basis;                /* Seed of the balancing hashes. */
     uint8_t lacp_sys_id[6];             /* Zero: the first member's MAC. */
     uint16_t lacp_sys_priority;         /* 0: 65534 (as OVS). */
     const struct dp_bond_member_config *members;
@@ -137,8 +144,10 @@ long long dp_bond_next_rebalance(const struct dp_port *, long long now);
 void dp_bond_member_buckets(const struct dp_port *, size_t idx,
                             void (*cb)(unsigned int bucket, uint64_t bytes,
                                        void *aux), void *aux);
-/* The hash bucket (0..255) of source MAC MAC in balance-slb. */
-unsigned int dp_bond_mac_bucket(uint64_t mac);
+/* The hash bucket (0..255) of source MAC MAC in balance-slb, with hash
+ * basis BASIS. */
+unsigned int dp_bond_mac_bucket(uint64_t mac, uint32_t basis);
+uint32_t dp_bond_get_hash_basis(const struct dp_port *);
 /* bond/migrate: assigns hash bucket BUCKET to MEMBER until the next
  * rebalance or failover.  0, ENOENT (no such member) or EINVAL (member
  * disabled). */

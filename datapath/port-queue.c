@@ -350,6 +350,12 @@ dp_dummy_pop(struct dp_port *port, void *buf, size_t size)
     return n;
 }
 
+int
+dp_dummy_tx_fd(const struct dp_port *port)
+{
+    return queue_port_cast(port)->txq.efd;
+}
+
 const struct dp_port_class dp_port_dummy_class = {
     .type = "dummy",
     .open = dummy_open,

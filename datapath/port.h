@@ -128,6 +128,9 @@ const char *dp_port_patch_peer(struct dp_port *);
  * 0 if none (frames longer than SIZE are truncated). */
 int dp_dummy_inject(struct dp_port *, const void *frame, size_t size);
 size_t dp_dummy_pop(struct dp_port *, void *buf, size_t size);
+/* Readable while the switch has sent frames that dp_dummy_pop() has not
+ * taken (for the control thread's poll loop). */
+int dp_dummy_tx_fd(const struct dp_port *);
 
 extern const struct dp_port_class dp_port_system_class;
 extern const struct dp_port_class dp_port_internal_class;

@@ -75,6 +75,22 @@ vlan_mode_from_string(const char *s, enum vlan_mode *mode)
     return false;
 }
 
+bool
+vlan_priority_tags_from_string(const char *s, enum vlan_priority_tags *pt)
+{
+    *pt = VLAN_PRIORITY_TAGS_NEVER;
+    if (!s || !strcmp(s, "never")) {
+        return true;
+    } else if (!strcmp(s, "if-nonzero") || !strcmp(s, "true")) {
+        *pt = VLAN_PRIORITY_TAGS_IF_NONZERO;
+        return true;
+    } else if (!strcmp(s, "always")) {
+        *pt = VLAN_PRIORITY_TAGS_ALWAYS;
+        return true;
+    }
+    return false;
+}
+
 static int
 fill_bitmap(struct vlan_bitmap *b, bool *all, const uint16_t *vids, size_t n)
 {
@@ -106,6 +122,7 @@ vlan_port_configure(struct vlan_port *port, const struct vlan_port_config *cfg)
     }
     p.tag = p.mode == VLAN_MODE_TRUNK || cfg->tag < 0 ? 0 : (uint16_t) cfg->tag;
 
+    p.priority_tags = cfg->priority_tags;
     p.qinq_tpid = PACKET_TPID_8021AD;
     if (cfg->qinq_ethtype) {
         if (!strcmp(cfg->qinq_ethtype, "802.1q")) {
@@ -143,6 +160,7 @@ vlan_port_equal(const struct vlan_port *a, const struct vlan_port *b)
     return a->mode == b->mode && a->tag == b->tag
            && a->all_trunks == b->all_trunks && a->all_cvlans == b->all_cvlans
            && a->qinq_tpid == b->qinq_tpid
+           && a->priority_tags == b->priority_tags
            && !memcmp(&a->trunks, &b->trunks, sizeof a->trunks)
            && !memcmp(&a->cvlans, &b->cvlans, sizeof a->cvlans);
 }
@@ -182,6 +200,8 @@ vlan_input(const struct vlan_port *port, const struct packet_info *info,
     cls->cvlan = 0;
     cls->tpid = info->n_tags ? info->tags[0].tpid : PACKET_TPID_8021Q;
     cls->pcp = info->n_tags ? packet_tci_pcp(info->tags[0].tci) : 0;
+    cls->in_pcp = cls->pcp;
+    cls->own_tag = true;
     cls->n_strip = info->n_tags ? 1 : 0;
     switch (in_table[port->mode][fc]) {
     case IN_DROP:
@@ -196,6 +216,7 @@ vlan_input(const struct vlan_port *port, const struct packet_info *info,
             return VLAN_DROP_NOT_TRUNKED;
         }
         cls->vlan = vid;
+        cls->own_tag = info->n_tags != 0;
         if (info->n_tags == PACKET_MAX_TAGS) {
             cls->cvlan = packet_tci_vid(info->tags[1].tci);
         }
@@ -249,14 +270,28 @@ vlan_output(const struct vlan_port *out_port, const struct vlan_cls *cls,
 {
     enum vlan_out action
         = out_table[out_port->mode][relation(out_port, cls->vlan, cls->cvlan)];
+    enum vlan_priority_tags pt = out_port->priority_tags;
     if (action == VLAN_OUT_TAGGED) {
-        if (cls->vlan == 0 && cls->pcp == 0) {
-            /* An all-zero TCI is no tag (priority-tags=never); a priority
-             * tag with a nonzero PCP stays, as OVS keeps it. */
+        /* With priority tags the tag carries the received PCP (OVS takes
+         * it from the frame, also for dot1q-tunnel ingress). */
+        uint8_t pcp = pt == VLAN_PRIORITY_TAGS_NEVER ? cls->pcp : cls->in_pcp;
+        if (cls->vlan == 0 && pcp == 0
+            && (pt != VLAN_PRIORITY_TAGS_ALWAYS || !cls->own_tag)) {
+            /* An all-zero TCI is no tag; a priority tag with a nonzero PCP
+             * stays, as OVS keeps it. */
             return VLAN_OUT_UNTAGGED;
         }
         push->tpid = cls->tpid;
-        push->tci = (uint16_t) ((cls->pcp << 13) | cls->vlan);
+        push->tci = (uint16_t) ((pcp << 13) | cls->vlan);
+    } else if (action == VLAN_OUT_UNTAGGED && cls->cvlan == 0
+               && cls->n_strip && pt != VLAN_PRIORITY_TAGS_NEVER
+               && cls->in_pcp) {
+        /* OVS pops the VLAN's tag first, so even always adds no tag of
+         * TCI 0 here.  A customer tag left in the frame keeps its PCP
+         * (OVS rewrites it to the received one: known difference). */
+        push->tpid = PACKET_TPID_8021Q;
+        push->tci = (uint16_t) (cls->in_pcp << 13);
+        return VLAN_OUT_TAGGED;
     }
     return action;
 }

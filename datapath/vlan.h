@@ -8,9 +8,10 @@
  * many leading tags the switch strips from the frame; tags that are not
  * stripped stay in the frame as payload.  vlan_output() says whether a frame
  * of a given VLAN egresses a port at all and which tag, if any, is pushed.
- * Priority tags are never generated (priority-tags=never, the default);
- * one received on a trunk with a nonzero PCP leaves trunks as it came, as
- * in OVS.
+ * Priority tags (VLAN 0 with the received frame's PCP) are written on
+ * untagged egress only as other_config:priority-tags asks (never by
+ * default); one received on a trunk with a nonzero PCP leaves trunks as it
+ * came, as in OVS.
  *
  * Pure core: no I/O, no allocation; a 'struct vlan_port' is immutable once
  * configured and may be read by many threads. */
@@ -32,6 +33,14 @@ enum vlan_mode {
     VLAN_MODE_NATIVE_UNTAGGED,
     VLAN_MODE_DOT1Q_TUNNEL,
     VLAN_N_MODES
+};
+
+/* Port other_config:priority-tags: whether a frame that would leave with
+ * no VLAN (VID 0) carries a priority tag instead. */
+enum vlan_priority_tags {
+    VLAN_PRIORITY_TAGS_NEVER,       /* Default: no tag for VID 0. */
+    VLAN_PRIORITY_TAGS_IF_NONZERO,  /* Tag if the frame's PCP is nonzero. */
+    VLAN_PRIORITY_TAGS_ALWAYS,      /* Tag even with PCP 0 (TCI 0). */
 };
 
 struct vlan_bitmap {
@@ -62,6 +71,7 @@ struct vlan_port {
     bool all_trunks;            /* 'trunks' empty: every VLAN. */
     bool all_cvlans;            /* 'cvlans' empty: every customer VLAN. */
     uint16_t qinq_tpid;         /* S-tag TPID for dot1q-tunnel ingress. */
+    enum vlan_priority_tags priority_tags;
     struct vlan_bitmap trunks;
     struct vlan_bitmap cvlans;
 };
@@ -75,6 +85,7 @@ struct vlan_port_config {
     const uint16_t *cvlans;
     size_t n_cvlans;
     const char *qinq_ethtype;   /* NULL, "802.1ad" or "802.1q". */
+    enum vlan_priority_tags priority_tags;
 };
 
 /* Turns CFG into *PORT the way ovs-vswitchd does: no mode + tag = access,
@@ -85,10 +96,15 @@ struct vlan_port_config {
 int vlan_port_configure(struct vlan_port *port,
                         const struct vlan_port_config *cfg);
 /* True if A and B treat every frame alike (same mode, tags, trunks,
- * cvlans and TPID). */
+ * cvlans, TPID and priority tags). */
 bool vlan_port_equal(const struct vlan_port *a, const struct vlan_port *b);
 const char *vlan_mode_name(enum vlan_mode);
 bool vlan_mode_from_string(const char *, enum vlan_mode *);
+/* Parses a priority-tags value the way ovs-vswitchd does: NULL or "never"
+ * is never, "if-nonzero" or the legacy boolean "true" is if-nonzero,
+ * "always" is always.  Returns false for anything else (ovs-vswitchd then
+ * uses never, which *PT is set to). */
+bool vlan_priority_tags_from_string(const char *, enum vlan_priority_tags *);
 
 /* Classification of one received frame. */
 struct vlan_cls {
@@ -96,6 +112,11 @@ struct vlan_cls {
     uint16_t cvlan;
     uint16_t tpid;              /* TPID to use when the VLAN is re-tagged. */
     uint8_t pcp;                /* Priority to keep when re-tagged. */
+    uint8_t in_pcp;             /* PCP of the received outer tag (0 if
+                                 * none), for priority tags on egress. */
+    bool own_tag;               /* False for an untagged frame on a trunk:
+                                 * its VLAN 0 has no tag even for
+                                 * priority-tags=always. */
     uint8_t n_strip;            /* Leading tags removed from the frame. */
 };
 
@@ -136,7 +157,12 @@ enum vlan_out {
 
 /* For VLAN_OUT_TAGGED fills *PUSH: the TPID is the input frame's (0x8100 if
  * it had none; the ingress port's qinq-ethtype for dot1q-tunnel ingress) and
- * the priority is kept. */
+ * the priority is kept.  Priority tags, as ovs-vswitchd writes them: on a
+ * port with priority-tags if-nonzero or always, a frame that would leave
+ * with no tag of its own gets an 0x8100 tag of VID 0 with the received PCP
+ * if that is nonzero, and a pushed tag carries the received PCP; with
+ * always, VLAN 0 leaves a trunk as a tag of TCI 0 unless the frame came
+ * untagged from a trunk. */
 enum vlan_out vlan_output(const struct vlan_port *out_port,
                           const struct vlan_cls *, struct packet_tag *push);
 

@@ -1,6 +1,7 @@
 #include "bond.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +279,8 @@ settings_text(const struct bond_want *w, const struct ovsdb_row *port)
                   (int) w->dp.lacp, w->dp.lacp_fast, w->dp.lacp_fallback_ab,
                   id[0], id[1], id[2], id[3], id[4], id[5],
                   w->dp.lacp_sys_priority, w->dp.rebalance_ms);
+    ds_put_format(&text, "%"PRIu32":%d:", w->dp.hash_basis,
+                  w->dp.all_members_active);
     for (size_t i = 0; i < w->dp.n_members; i++) {
         const struct dp_bond_member_config *m = &w->members[i];
         ds_put_format(&text, "%s/%s/%s/%u/%u/%u,", m->name, m->type,
@@ -285,6 +288,27 @@ settings_text(const struct bond_want *w, const struct ovsdb_row *port)
                       m->lacp_port_priority, m->lacp_key);
     }
     return ds_steal_cstr(&text);
+}
+
+/* other_config:bond-hash-basis and all-members-active.  ovs-vswitchd reads
+ * a bad value as the default (0, false); so does this, with a warning. */
+static void
+parse_balancing(struct bond_want *w, const struct ovsdb_row *port)
+{
+    const char *basis = row_map_get(port, "other_config", "bond-hash-basis");
+    unsigned int b = 0;
+    if (basis && !str_to_uint(basis, 10, &b)) {
+        VLOG_WARN("bond %s: ignoring invalid bond-hash-basis \"%s\" (not a "
+                  "32-bit unsigned integer), using 0", w->port_name, basis);
+        b = 0;
+    }
+    w->dp.hash_basis = b;
+    const char *all = row_map_get(port, "other_config", "all-members-active");
+    w->dp.all_members_active = all && !strcasecmp(all, "true");
+    if (all && strcasecmp(all, "true") && strcasecmp(all, "false")) {
+        VLOG_WARN("bond %s: ignoring invalid all-members-active \"%s\" "
+                  "(true or false), using false", w->port_name, all);
+    }
 }
 
 /* The Port's bond settings, validated into W->dp (members aside). */
@@ -334,6 +358,7 @@ parse_settings(struct bond_want *w, const struct ovsdb_row *port)
                          "number of milliseconds", w->port_name, interval);
     }
     w->dp.rebalance_ms = ms;
+    parse_balancing(w, port);
     return NULL;
 }
 
@@ -771,7 +796,8 @@ format_bond(struct bonds *bonds, const struct bond_entry *e,
     ds_put_format(ds, "---- %s ----\n", e->port_name);
     ds_put_format(ds, "bond_mode: %s\n", mode_name(dp_bond_get_mode(port)));
     ds_put_cstr(ds, "bond may use recirculation: no, Recirc-ID : -1\n");
-    ds_put_cstr(ds, "bond-hash-basis: 0\n");
+    ds_put_format(ds, "bond-hash-basis: %"PRIu32"\n",
+                  dp_bond_get_hash_basis(port));
     ds_put_cstr(ds, "lb_output action: disabled, bond-id: -1\n");
     ds_put_format(ds, "updelay: %d ms\n", updelay);
     ds_put_format(ds, "downdelay: %d ms\n", downdelay);
@@ -978,14 +1004,15 @@ cmd_migrate(struct unixctl_conn *conn, int argc, const char *argv[],
     }
 }
 
-/* bond/hash MAC [VLAN] [BASIS]: the balance-slb bucket of MAC (Lanyard's
- * bucket is the MAC's alone: VLAN and BASIS are checked, not used). */
+/* bond/hash MAC [VLAN] [BASIS]: the balance-slb bucket of MAC with hash
+ * basis BASIS (default 0; Lanyard's bucket does not depend on the VLAN,
+ * which is only checked). */
 static void
 cmd_hash(struct unixctl_conn *conn, int argc, const char *argv[],
          void *bonds_)
 {
     uint8_t mac[6];
-    unsigned int vlan, basis;
+    unsigned int vlan, basis = 0;
     (void) bonds_;
     if (!parse_mac(argv[1], mac)) {
         unixctl_command_reply_error(conn, "invalid mac");
@@ -996,7 +1023,8 @@ cmd_hash(struct unixctl_conn *conn, int argc, const char *argv[],
         unixctl_command_reply_error(conn, "invalid basis");
     } else {
         char *reply = xasprintf("%u",
-                                dp_bond_mac_bucket(packet_mac_to_u64(mac)));
+                                dp_bond_mac_bucket(packet_mac_to_u64(mac),
+                                                   basis));
         unixctl_command_reply(conn, reply);
         free(reply);
     }

@@ -15,6 +15,7 @@
 #include "uuid.h"
 
 struct bonds;
+struct dummy_pcaps;
 struct mirrors;
 struct ofport_memory;
 struct ovsdb_row;
@@ -69,11 +70,13 @@ struct bridges {
     struct hmap ifaces, by_uuid, by_port;
     long long next_stats;
     long long cur_cfg;              /* Last cur_cfg we wrote, or -1. */
+    unsigned long long n_failed_seen;   /* replica_n_failed() seen last. */
     int sock;                       /* For netdev ioctls. */
     struct ofport_memory *ofports;
     struct bonds *bonds;            /* Ports with several interfaces. */
-    struct mirrors *mirrors;        /* Mirror table: switchd/mirror.h. */
+    struct mirrors *mirrors;        /* Mirror table: mirror-config.h. */
     struct qos *qos;                /* QoS and ingress policing (qos.h). */
+    struct dummy_pcaps *dummy_pcaps;    /* Dummy ports' pcap options. */
     bool sys_stats;                 /* other_config:enable-statistics. */
     bool sys_stats_written;         /* Open_vSwitch.statistics non-empty. */
     long long next_sys_stats;

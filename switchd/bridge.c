@@ -9,9 +9,10 @@
 #include <unistd.h>
 
 #include "bond.h"
-#include "mirror.h"
+#include "mirror-config.h"
 #include "coverage.h"
 #include "dp.h"
+#include "dummy-pcap.h"
 #include "ds.h"
 #include "hash.h"
 #include "hmap.h"
@@ -269,8 +270,9 @@ bridge_note_port(struct bridges *b, const struct bridge *br,
 static bool
 ports_include(const struct ovsdb_datum *ports, const struct uuid *u)
 {
-    return ports && ovsdb_datum_find_key(ports, (const union ovsdb_atom *) u,
-                                         OVSDB_TYPE_UUID) != UINT_MAX;
+    const union ovsdb_atom atom = { .uuid = *u };
+    return ports && ovsdb_datum_find_key(ports, &atom, OVSDB_TYPE_UUID)
+                    != UINT_MAX;
 }
 
 /* Marks the ports that joined or left BR, whose "ports" column is now
@@ -468,6 +470,12 @@ want_init(struct iface_want *w, const struct ovsdb_row *iface,
         .n_cvlans = cvlans ? cvlans->n : 0,
         .qinq_ethtype = col_map_get(port, "other_config", "qinq-ethtype"),
     };
+    const char *ptags = col_map_get(port, "other_config", "priority-tags");
+    if (!vlan_priority_tags_from_string(ptags, &vc.priority_tags)) {
+        VLOG_WARN("%s: ignoring invalid other_config:priority-tags \"%s\" "
+                  "(never, if-nonzero or always), using never",
+                  col_string(port, "name"), ptags);
+    }
     struct ds vs = DS_EMPTY_INITIALIZER;
     ds_put_format(&vs, "%s|%d|", vc.vlan_mode ? vc.vlan_mode : "", vc.tag);
     for (size_t k = 0; k < vc.n_trunks && k < 4096; k++) {
@@ -479,7 +487,8 @@ want_init(struct iface_want *w, const struct ovsdb_row *iface,
         w->cvlans[k] = (uint16_t) cvlans->keys[k].integer;
         ds_put_format(&vs, "%u,", w->cvlans[k]);
     }
-    ds_put_format(&vs, "|%s", vc.qinq_ethtype ? vc.qinq_ethtype : "");
+    ds_put_format(&vs, "|%s|%d", vc.qinq_ethtype ? vc.qinq_ethtype : "",
+                  (int) vc.priority_tags);
     w->vlan_config = ds_steal_cstr(&vs);
     if (vlan_port_configure(&w->dp.vlan, &vc) && !w->error) {
         w->error = xasprintf("%s: invalid VLAN configuration on port %s",
@@ -918,8 +927,9 @@ port_reconcile(struct bridges *b, const struct uuid *uuid,
         if (!uuid_equals(&i->port_uuid, uuid)) {
             continue;
         }
+        const union ovsdb_atom iface_uuid = { .uuid = i->uuid };
         bool keep = home && ifaces
-                    && ovsdb_datum_find_key(ifaces, (const union ovsdb_atom *) &i->uuid,
+                    && ovsdb_datum_find_key(ifaces, &iface_uuid,
                                             OVSDB_TYPE_UUID) != UINT_MAX;
         if (!keep) {
             iface_remove(b, i);
@@ -1098,6 +1108,7 @@ bridges_create(struct dp *dp, struct replica *replica)
     b->bonds = bonds_create(dp);
     b->mirrors = mirrors_create(dp);
     b->qos = qos_create(dp, replica);
+    b->dummy_pcaps = dummy_pcaps_create(dp, replica);
     return b;
 }
 
@@ -1136,6 +1147,7 @@ bridges_destroy(struct bridges *b)
     bonds_destroy(b->bonds);
     mirrors_destroy(b->mirrors);
     qos_destroy(b->qos);
+    dummy_pcaps_destroy(b->dummy_pcaps);
     free(b);
 }
 
@@ -1190,6 +1202,23 @@ note_bridge_change(const struct bridges *b, const struct replica_change *c,
     }
 }
 
+/* Drops what we remember having written, so that this round writes again
+ * whatever the database does not hold. */
+static void
+forget_written(struct bridges *b)
+{
+    b->cur_cfg = -1;
+    struct iface *i;
+    HMAP_FOR_EACH (i, name_node, &b->ifaces) {
+        i->status_written = i->stats_written = false;
+    }
+    struct bridge *br;
+    HMAP_FOR_EACH (br, node, &b->bridges) {
+        free(br->datapath_id);  /* Compared with the row before a write. */
+        br->datapath_id = NULL;
+    }
+}
+
 void
 bridges_run(struct bridges *b, long long now)
 {
@@ -1199,6 +1228,22 @@ bridges_run(struct bridges *b, long long now)
     struct replica_change *changes;
     bool reset;
     size_t n = replica_take_changes(b->replica, &changes, &reset);
+    /* What a transaction that failed, or was lost with the connection (the
+     * database died before committing it), wrote is written again (cur_cfg
+     * if the database still lacks it): otherwise cur_cfg stays behind
+     * next_cfg and a client waiting for it (ovs-vsctl reconnects) waits
+     * forever. */
+    bool rewrite = replica_n_failed(b->replica) != b->n_failed_seen;
+    if (rewrite) {
+        b->n_failed_seen = replica_n_failed(b->replica);
+        forget_written(b);
+        if (reset) {
+            /* Lost with the connection: every status now.  A write the
+             * database refused waits for the 5 s round, so one it keeps
+             * refusing costs a round per 5 s, not a loop. */
+            b->next_stats = 0;
+        }
+    }
 
     struct uuid_set bridges, ports, ifaces, done;
     struct uuid_set full_bridges, touched_ports;
@@ -1229,6 +1274,7 @@ bridges_run(struct bridges *b, long long now)
         }
     }
     qos_note_changes(b->qos, changes, n, reset);
+    dummy_pcaps_note_changes(b->dummy_pcaps, changes, n, reset);
     replica_changes_free(changes, n);
 
     json_t *ops = json_array();
@@ -1331,6 +1377,7 @@ bridges_run(struct bridges *b, long long now)
     }
     bonds_run(b->bonds, now, ops);      /* Port.bond_active_slave. */
     qos_run(b->qos);                    /* After the ports are in place. */
+    dummy_pcaps_run(b->dummy_pcaps);    /* Likewise. */
     const struct ovsdb_row *ovs = ovs_row(b);
     if (ovs && ovs_changed) {
         ovs_apply_settings(b, ovs);
@@ -1338,7 +1385,7 @@ bridges_run(struct bridges *b, long long now)
     if (ovs) {
         ovs_sys_stats(b, ovs, now, ops);
     }
-    if (ovs && (ovs_changed || json_array_size(ops))) {
+    if (ovs && (ovs_changed || rewrite || json_array_size(ops))) {
         long long next_cfg = col_int(ovs, "next_cfg", 0);
         if (next_cfg != col_int(ovs, "cur_cfg", 0) && next_cfg != b->cur_cfg) {
             json_array_append_new(ops, update_op("Open_vSwitch", &ovs->uuid,
@@ -1367,6 +1414,7 @@ bridges_wait(struct bridges *b)
     if (replica_is_ready(b->replica)) {
         poll_timer_wait_until(b->next_stats);
         bonds_wait(b->bonds);
+        dummy_pcaps_wait(b->dummy_pcaps);
         if (b->sys_stats) {
             poll_timer_wait_until(b->next_sys_stats);
         }
@@ -1410,6 +1458,12 @@ struct bonds *
 bridges_bonds(struct bridges *b)
 {
     return b->bonds;
+}
+
+struct dummy_pcaps *
+bridges_dummy_pcaps(struct bridges *b)
+{
+    return b->dummy_pcaps;
 }
 
 bool

@@ -39,6 +39,10 @@ bool bridges_exists(const struct bridges *, const char *name);
 /* The bonds (switchd/bond.h), for their appctl commands. */
 struct bonds;
 struct bonds *bridges_bonds(struct bridges *);
+/* The dummy ports' pcap captures (switchd/dummy-pcap.h), for
+ * netdev-dummy/receive. */
+struct dummy_pcaps;
+struct dummy_pcaps *bridges_dummy_pcaps(struct bridges *);
 /* The name of the only bridge, or NULL if there are none or several. */
 const char *bridges_only_bridge(const struct bridges *);
 

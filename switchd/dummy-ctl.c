@@ -7,6 +7,7 @@
 #include "dp.h"
 #include "ds.h"
 #include "dummy-frame.h"
+#include "dummy-pcap.h"
 #include "unixctl.h"
 #include "util.h"
 
@@ -70,27 +71,36 @@ parse_frames(int argc, const char *argv[], struct parsed_frame *frames,
     return NULL;
 }
 
-/* Queues FRAMES on PORT; returns NULL or an error message. */
+/* What the commands need. */
+struct dummy_ctl {
+    struct dp *dp;
+    struct dummy_pcaps *pcaps;
+};
+
+/* Queues FRAMES on PORT, recording each in its receive capture (if any) as
+ * it is queued; returns NULL or an error message. */
 static char *
-inject_frames(struct dp_port *port, const struct parsed_frame *frames,
-              size_t n)
+inject_frames(struct dummy_pcaps *pcaps, struct dp_port *port,
+              const struct parsed_frame *frames, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (dp_dummy_inject(port, frames[i].data, frames[i].size)) {
             return xasprintf("%s: receive queue full, queued %zu of %zu "
                              "frames", port->name, i, n);
         }
+        dummy_pcaps_write_rx(pcaps, port->name, frames[i].data,
+                             frames[i].size);
     }
     return NULL;
 }
 
 static void
 cmd_receive(struct unixctl_conn *conn, int argc, const char *argv[],
-            void *dp_)
+            void *ctl_)
 {
-    struct dp *dp = dp_;
+    struct dummy_ctl *ctl = ctl_;
     char *error = NULL;
-    struct dp_port *port = find_dummy(dp, argv[1], &error);
+    struct dp_port *port = find_dummy(ctl->dp, argv[1], &error);
     int first = 2;
 
     if (port && argc > first + 1 && !strcmp(argv[first], "--qid")) {
@@ -109,7 +119,7 @@ cmd_receive(struct unixctl_conn *conn, int argc, const char *argv[],
         size_t n = 0;
         error = parse_frames(argc - first, argv + first, frames, &n);
         if (!error) {
-            error = inject_frames(port, frames, n);
+            error = inject_frames(ctl->pcaps, port, frames, n);
         }
         for (size_t i = 0; i < n; i++) {
             free(frames[i].data);
@@ -128,11 +138,11 @@ cmd_receive(struct unixctl_conn *conn, int argc, const char *argv[],
 #define POP_BUF_SIZE (DUMMY_FRAME_MAX + 1024)
 
 static void
-cmd_pop(struct unixctl_conn *conn, int argc, const char *argv[], void *dp_)
+cmd_pop(struct unixctl_conn *conn, int argc, const char *argv[], void *ctl_)
 {
-    struct dp *dp = dp_;
+    struct dummy_ctl *ctl = ctl_;
     char *error = NULL;
-    struct dp_port *port = find_dummy(dp, argv[1], &error);
+    struct dp_port *port = find_dummy(ctl->dp, argv[1], &error);
     int max = INT_MAX;
 
     if (port && argc > 2) {
@@ -165,11 +175,14 @@ cmd_pop(struct unixctl_conn *conn, int argc, const char *argv[], void *dp_)
 }
 
 void
-dummy_ctl_register(struct dp *dp)
+dummy_ctl_register(struct dp *dp, struct dummy_pcaps *pcaps)
 {
+    /* Lives as long as the process (as the unixctl table). */
+    struct dummy_ctl *ctl = xmalloc(sizeof *ctl);
+    *ctl = (struct dummy_ctl) { dp, pcaps };
     unixctl_command_register("netdev-dummy/receive",
                              "name [--qid 0] packet|flow [--len packet_len]...",
-                             2, INT_MAX, cmd_receive, dp);
+                             2, INT_MAX, cmd_receive, ctl);
     unixctl_command_register("netdev-dummy/pop", "name [n]", 1, 2, cmd_pop,
-                             dp);
+                             ctl);
 }

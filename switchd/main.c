@@ -215,7 +215,7 @@ main(int argc, char *argv[])
                              cmd_trace, &sd);
     unixctl_command_register("coverage/show", "", 0, 0, cmd_coverage_show,
                              &sd);
-    dummy_ctl_register(sd.dp);
+    dummy_ctl_register(sd.dp, bridges_dummy_pcaps(sd.bridges));
     fdb_ctl_register(sd.dp, sd.bridges);     /* fdb/add, fdb/del, ... */
     pmd_ctl_register(sd.dp);                 /* dpif-netdev/pmd-* */
     dpif_ctl_register(sd.dp, sd.replica);    /* dpctl/show, memory/show */

@@ -27,9 +27,10 @@
 
 VLOG_DEFINE_THIS_MODULE(qos);
 
-/* Interface ingress_policing_burst when 0 and a rate is set (kbit), as
- * ovs-vswitchd. */
+/* Interface ingress_policing_burst when 0 and a rate is set (kbit), and
+ * ingress_policing_kpkts_burst likewise (kilopackets), as ovs-vswitchd. */
 #define DEFAULT_POLICING_BURST_KB 8000
+#define DEFAULT_POLICING_BURST_KPKTS 16
 /* Queue numbers of the class-based types (HTB, HFSC): classes 1:1 to
  * 1:0xf000, as in OVS. */
 #define CLASS_N_QUEUES 0xf000
@@ -120,8 +121,8 @@ struct qos_iface {
     struct uuid port_uuid;          /* Port that lists it; zero: unknown. */
     char *name;
 
-    /* Ingress policer as applied (bytes/s, bytes; rate 0: none). */
-    uint64_t in_rate, in_burst;
+    /* Ingress policer as applied (both rates 0: none). */
+    struct policer_rates in;
 
     /* Egress QoS as applied. */
     bool eg_applied;
@@ -588,7 +589,7 @@ egress_clear(struct qos *q, struct qos_iface *i)
         free(kmsg);
     }
     if (i->eg.type->kind == KIND_EGRESS_POLICER) {
-        dp_set_port_policer(q->dp, i->name, false, 0, 0);
+        dp_set_port_policer(q->dp, i->name, false, NULL);
     } else {
         dp_set_port_use_qdisc(q->dp, i->name, false);
     }
@@ -609,7 +610,8 @@ egress_in_place(struct qos *q, const struct qos_iface *i)
     if (i->eg.type->kind == KIND_EGRESS_POLICER) {
         struct policer_stats ps;
         return !dp_get_port_policer(q->dp, i->name, false, &ps)
-               && ps.rate == i->eg.v[0] && ps.burst == i->eg.v[1];
+               && ps.rates.rate == i->eg.v[0] && ps.rates.burst == i->eg.v[1]
+               && !ps.rates.pkt_rate;
     }
     /* Idempotent and cheap: a new port gets its qdisc path back. */
     return !dp_set_port_use_qdisc(q->dp, i->name, true);
@@ -656,7 +658,8 @@ egress_install(struct qos *q, struct qos_iface *i, int ifindex,
     if (c->type->kind == KIND_EGRESS_POLICER) {
         ds_put_format(&i->eg_show, "cir: %"PRIu64"\ncbs: %"PRIu64"\n",
                       c->v[0], c->v[1]);
-        return dp_set_port_policer(q->dp, i->name, false, c->v[0], c->v[1]);
+        struct policer_rates r = { .rate = c->v[0], .burst = c->v[1] };
+        return dp_set_port_policer(q->dp, i->name, false, &r);
     }
     int error = c->type->kernel
                 ? apply_kernel(q, i, ifindex, c, !same_classes, kmsg) : 0;
@@ -724,38 +727,65 @@ egress_apply(struct qos *q, struct qos_iface *i, const char *port_name,
 
 /* ---- Ingress policing ---- */
 
+/* One rate/burst column pair of Interface, in the units given (kbit or
+ * kilopackets), as bucket rate and size in bytes or packets (SCALE per
+ * unit); burst 0 means DEFAULT_BURST.  A negative value is as 0 (the
+ * schema allows none). */
+static void
+ingress_rate(const struct ovsdb_row *row, const char *rate_col,
+             const char *burst_col, long long default_burst, uint64_t scale,
+             uint64_t *rate, uint64_t *burst)
+{
+    long long r = row ? col_int(row, rate_col) : 0;
+    long long b = row ? col_int(row, burst_col) : 0;
+    r = MIN(MAX(r, 0), UINT32_MAX);
+    b = MIN(MAX(b, 0), UINT32_MAX);
+    *rate = (uint64_t) r * scale;
+    *burst = r ? (uint64_t) (b ? b : default_burst) * scale : 0;
+}
+
+static bool
+rates_equal(const struct policer_rates *a, const struct policer_rates *b)
+{
+    return a->rate == b->rate && a->burst == b->burst
+           && a->pkt_rate == b->pkt_rate && a->pkt_burst == b->pkt_burst;
+}
+
 static void
 ingress_apply(struct qos *q, struct qos_iface *i, struct dp_port *port,
               const struct ovsdb_row *row)
 {
-    long long rate_kb = row ? col_int(row, "ingress_policing_rate") : 0;
-    long long burst_kb = row ? col_int(row, "ingress_policing_burst") : 0;
-    rate_kb = MIN(MAX(rate_kb, 0), UINT32_MAX);
-    burst_kb = MIN(MAX(burst_kb, 0), UINT32_MAX);
-    if (rate_kb && !burst_kb) {
-        burst_kb = DEFAULT_POLICING_BURST_KB;
-    }
-    uint64_t rate = (uint64_t) rate_kb * 1000 / 8;
-    uint64_t burst = rate ? (uint64_t) burst_kb * 1000 / 8 : 0;
+    /* kbit/s to bytes/s is 1000 / 8 (a whole number of bytes for any
+     * multiple of 8 kbit; the remainder is lost, as in OVS's tc rate). */
+    struct policer_rates r;
+    ingress_rate(row, "ingress_policing_rate", "ingress_policing_burst",
+                 DEFAULT_POLICING_BURST_KB, 1, &r.rate, &r.burst);
+    r.rate = r.rate * 1000 / 8;
+    r.burst = r.burst * 1000 / 8;
+    ingress_rate(row, "ingress_policing_kpkts_rate",
+                 "ingress_policing_kpkts_burst", DEFAULT_POLICING_BURST_KPKTS,
+                 1000, &r.pkt_rate, &r.pkt_burst);
+    bool on = r.rate || r.pkt_rate;
     if (!port) {
-        i->in_rate = i->in_burst = 0;   /* Applied when the port appears. */
+        memset(&i->in, 0, sizeof i->in);  /* Applied when the port appears. */
         return;
     }
     /* Ask the port itself: a re-created port has no policer. */
     struct policer_stats ps;
     bool has = !dp_get_port_policer(q->dp, i->name, true, &ps);
-    if (rate ? has && ps.rate == rate && ps.burst == burst : !has) {
-        i->in_rate = rate;
-        i->in_burst = burst;
+    if (on ? has && rates_equal(&ps.rates, &r) : !has) {
+        i->in = r;
         return;
     }
-    if (!dp_set_port_policer(q->dp, i->name, true, rate, burst)) {
-        if (rate || i->in_rate) {
-            VLOG_INFO("interface %s: ingress policing %s", i->name,
-                      rate ? "on" : "off");
+    if (!dp_set_port_policer(q->dp, i->name, true, &r)) {
+        if (on) {
+            VLOG_INFO("interface %s: ingress policing on (%"PRIu64" kbps, "
+                      "%"PRIu64" kpps)", i->name, r.rate * 8 / 1000,
+                      r.pkt_rate / 1000);
+        } else if (i->in.rate || i->in.pkt_rate) {
+            VLOG_INFO("interface %s: ingress policing off", i->name);
         }
-        i->in_rate = rate;
-        i->in_burst = burst;
+        i->in = r;
     }
 }
 
@@ -801,7 +831,9 @@ iface_evaluate(struct qos *q, struct qos_iface *i)
         }
         cfg_destroy(&cfg);
     }
-    return row && (i->in_rate || col_int(row, "ingress_policing_rate")
+    return row && (i->in.rate || i->in.pkt_rate
+                   || col_int(row, "ingress_policing_rate")
+                   || col_int(row, "ingress_policing_kpkts_rate")
                    || qrow || i->eg_applied);
 }
 
@@ -853,7 +885,8 @@ track_port(struct qos *q, const struct ovsdb_row *prow)
 static void
 track_iface(struct qos *q, const struct ovsdb_row *irow)
 {
-    if (col_int(irow, "ingress_policing_rate") > 0) {
+    if (col_int(irow, "ingress_policing_rate") > 0
+        || col_int(irow, "ingress_policing_kpkts_rate") > 0) {
         iface_get(q, &irow->uuid, col_string(irow, "name"));
     }
 }

@@ -31,6 +31,7 @@ struct replica {
     size_t n_changes, allocated;
     bool reset;
     size_t n_pending;           /* Our transactions awaiting replies. */
+    unsigned long long n_failed;    /* See replica_n_failed(). */
 };
 
 struct replica *
@@ -137,12 +138,14 @@ handle_reply(struct replica *r, const struct jsonrpc_msg *msg)
             char *s = json_dumps(msg->error, JSON_COMPACT);
             VLOG_WARN_RL(&rl, "transaction error: %s", s);
             free(s);
+            r->n_failed++;
         } else {
             json_array_foreach (result, i, op) {
                 if (json_is_object(op) && json_object_get(op, "error")) {
                     char *s = json_dumps(op, JSON_COMPACT);
                     VLOG_WARN_RL(&rl, "transaction failed: %s", s);
                     free(s);
+                    r->n_failed++;
                     break;
                 }
             }
@@ -192,6 +195,7 @@ replica_run(struct replica *r, long long now)
     if (r->seqno != jsonrpc_session_get_seqno(r->js)) {
         r->seqno = jsonrpc_session_get_seqno(r->js);
         r->state = R_IDLE;
+        r->n_failed += r->n_pending;    /* Lost with the connection. */
         r->n_pending = 0;
         if (jsonrpc_session_is_connected(r->js)) {
             send_request(r, "get_schema", json_pack("[s]", r->db_name));
@@ -307,4 +311,10 @@ size_t
 replica_n_pending(const struct replica *r)
 {
     return r->n_pending;
+}
+
+unsigned long long
+replica_n_failed(const struct replica *r)
+{
+    return r->n_failed;
 }

@@ -71,5 +71,9 @@ bool replica_change_get_diff(const struct replica *,
 bool replica_transact(struct replica *, json_t *ops);
 /* Transactions sent but not yet answered. */
 size_t replica_n_pending(const struct replica *);
+/* How many of our transactions have so far failed or were lost unanswered
+ * with a connection (which may or may not have committed them): a caller
+ * that must see a write through compares it with the count it saw last. */
+unsigned long long replica_n_failed(const struct replica *);
 
 #endif

@@ -7,7 +7,8 @@ Measures, in one run on whatever else the machine is doing:
   2. how long that 1,000-port transaction takes until vsctl returns
      (it waits for cur_cfg, i.e. until the ports are live);
   3. the time of one `add-port` (lanyard-vsctl unless VSCTL= says otherwise) (waiting for cur_cfg) and the
-     CPU switchd's control thread spends on it, as port ~10, ~1,000 and
+     CPU switchd's control thread, and the whole process (all threads,
+     schedstat), spend on it, as port ~10, ~1,000 and
      ~9,000 of a bridge (the most this machine's descriptor limit allows) (dummy ports, so the kernel's device creation cost
      is not part of it); medians of several; also the bytes the datapath
      copied into its forwarding snapshot per add (coverage/show
@@ -129,24 +130,27 @@ def add_costs(sw, br, tag, reps):
     """Medians of one add-port: wall ms until vsctl returns (it waits until
     the port is live), the same with --no-wait (the client and the database
     alone; with ovs-vsctl, which reads the whole database, this part grows
-    with the port count whatever the switch does), and the CPU ms switchd's
-    control thread spent on it."""
-    waited, nowait, cpu, snap = [], [], [], []
+    with the port count whatever the switch does), the CPU ms switchd's
+    control thread spent on it, and the CPU ms of the whole process (every
+    thread: the forwarding threads woken by the change too)."""
+    waited, nowait, cpu, snap, pcpu = [], [], [], [], []
     for r in range(reps):
         for wait, out in ((True, waited), (False, nowait)):
             name = "%s%s%d" % (tag, "w" if wait else "n", r)
             # The coverage/show reads are switchd's work too: outside the
             # CPU window.
             b0 = snapshot_bytes(sw) if wait else 0
-            c0 = sw.control_cpu_ns()
+            c0, p0 = sw.control_cpu_ns(), sw.cpu_ns()
             out.append(timed_add(sw, br, name, wait))
             if wait:
                 time.sleep(0.05)     # status write-back finishes
                 cpu.append((sw.control_cpu_ns() - c0) / 1e6)
+                pcpu.append((sw.cpu_ns() - p0) / 1e6)
                 snap.append(snapshot_bytes(sw) - b0)
             sw.vsctl("del-port", br, name)
     return (statistics.median(waited), statistics.median(nowait),
-            statistics.median(cpu), statistics.median(snap))
+            statistics.median(cpu), statistics.median(snap),
+            statistics.median(pcpu))
 
 
 def main():
@@ -192,13 +196,16 @@ def main():
     print("  idle CPU, 1,000 internal ports: %6.2f %%" % res["idle1000"])
     print("  add 1,000 internal ports in one transaction: %.2f s" % res["add1000"])
     print("  one add-port: wall ms (waits until live) / wall ms with "
-          "--no-wait / switchd control-thread CPU ms / snapshot bytes:")
-    for no, (wall, nowait, cpu, snap) in res["sizes"]:
-        print("    as port %-6d %8.1f  %8.1f  %6.2f  %9d"
-              % (no, wall, nowait, cpu, snap))
+          "--no-wait / switchd control-thread CPU ms / snapshot bytes / "
+          "whole switchd CPU ms (all threads):")
+    for no, (wall, nowait, cpu, snap, pcpu) in res["sizes"]:
+        print("    as port %-6d %8.1f  %8.1f  %6.2f  %9d  %6.2f"
+              % (no, wall, nowait, cpu, snap, pcpu))
     (n0, first), (n1, last) = res["sizes"][0], res["sizes"][-1]
-    print("    ratio port %d / port %d: wall %.1f, switchd CPU %.2f"
-          % (n1, n0, last[0] / first[0], last[2] / max(first[2], 1e-3)))
+    print("    ratio port %d / port %d: wall %.1f, control-thread CPU %.2f, "
+          "whole switchd CPU %.2f"
+          % (n1, n0, last[0] / first[0], last[2] / max(first[2], 1e-3),
+             last[4] / max(first[4], 1e-3)))
 
 
 if __name__ == "__main__":

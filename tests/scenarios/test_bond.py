@@ -223,6 +223,64 @@ def test_balance_slb_spreads_and_filters_reflections(env):
     assert "invalid mac" in r.stderr
 
 
+def test_slb_hash_basis_and_all_members_active(env):
+    """other_config:bond-hash-basis seeds the buckets the bond really uses;
+    all-members-active admits broadcasts on the non-active member."""
+    primary = "other_config:bond-primary=" + env.host_if("b")
+    br, bond, members, u = make_bond(
+        env, "bond_mode=balance-slb", primary,
+        "other_config:bond-rebalance-interval=0",
+        "other_config:bond-hash-basis=7",
+        "other_config:all-members-active=true")
+    assert env.ping_eventually("x", env.ip(9))
+    assert "bond-hash-basis: 7\n" in env.appctl("bond/show", bond)
+    macs = ["02:00:00:00:%02x:07" % i for i in range(8)]
+    pairs = [(env.appctl("bond/hash", m, "0", "7").strip(),
+              env.appctl("bond/hash", m, "0", "0").strip()) for m in macs]
+    mac, (h, h0) = next((m, p) for m, p in zip(macs, pairs) if p[0] != p[1])
+
+    def rx(dev):
+        return int(nsrun(u, "cat", "/sys/class/net/%s/statistics/rx_packets"
+                         % dev).stdout)
+    peers = [env.ns_if("a"), env.ns_if("b")]
+    send = ("from scapy.all import Ether, sendp\n"
+            "sendp([Ether(src=%r, dst='ff:ff:ff:ff:ff:ff', type=0x88b5)"
+            "/(b'x' * 50)] * 40, iface=%r, verbose=0)\n"
+            % (mac, env.ns_if("x")))
+    for idx in (0, 1):
+        # Basis 7's bucket of MAC, not basis 0's, decides the member.
+        assert env.appctl("bond/migrate", bond, h,
+                          members[idx]).strip() == "migrated"
+        before = [rx(p) for p in peers]
+        nsrun(env.ns("x"), PY, "-c", send)
+        time.sleep(0.3)
+        got = [rx(p) - b for p, b in zip(peers, before)]
+        assert got[idx] >= 40 and got[1 - idx] <= 8, (idx, got, h, h0)
+
+    # Broadcasts from upstream straight into the non-active member (a).
+    def x_rx():
+        return int(nsrun(env.ns("x"), "cat", "/sys/class/net/%s/statistics/"
+                         "rx_packets" % env.ns_if("x")).stdout)
+    flood = ("from scapy.all import Ether, sendp\n"
+             "sendp([Ether(src='02:00:00:00:aa:%%02x' %% k, "
+             "dst='ff:ff:ff:ff:ff:ff', type=0x88b5)/(b'y' * 50) "
+             "for k in range(20)], iface=%r, verbose=0)\n" % peers[0])
+    before = x_rx()
+    nsrun(u, PY, "-c", flood)
+    time.sleep(0.3)
+    assert x_rx() - before >= 20, "all-members-active: broadcasts dropped"
+    env.vsctl("set", "port", bond, "other_config:all-members-active=false",
+              "other_config:bond-hash-basis=x7")
+    assert wait_for(lambda: active_member(env, bond) == env.host_if("b"), 8)
+    assert "bond-hash-basis: 0\n" in env.appctl("bond/show", bond)
+    log = open(env._log("switchd")).read()
+    assert 'ignoring invalid bond-hash-basis "x7"' in log
+    before = x_rx()
+    nsrun(u, PY, "-c", flood)
+    time.sleep(0.3)
+    assert x_rx() - before <= 3, "broadcasts accepted on the non-active member"
+
+
 def test_lacp_errors_and_upstream_without_lacp(env):
     """Bad LACP settings are errors naming them; LACP against a switch that
     does not speak it (the Linux bridge) leaves the bond down, as OVS,

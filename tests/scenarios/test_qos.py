@@ -4,7 +4,8 @@ Two namespaces a and b on one bridge; TCP from a to b with iperf3 (2 s
 runs).  A cap must hold the stream near the configured rate (0.5x to
 1.5x: TCP over a policer runs somewhat below the rate, and the bucket's
 initial burst adds a little) and far below the uncapped rate; removing it
-must give the speed back.  The HTB test also builds the same QoS in a
+must give the speed back.  Packet-rate policing is checked with a
+counted flood of raw frames instead.  The HTB test also builds the same QoS in a
 private Open vSwitch 3.1 (netdev datapath) on a veth and compares the
 kernel classes both switches configure.
 
@@ -19,7 +20,7 @@ import time
 
 import pytest
 
-from switchd_env import env, nsrun, sh, skip_unless_ready, wait_for  # noqa: F401
+from switchd_env import PY, env, nsrun, sh, skip_unless_ready, wait_for  # noqa: F401
 
 pytestmark = skip_unless_ready + [
     pytest.mark.skipif(shutil.which("iperf3") is None,
@@ -79,6 +80,90 @@ def test_ingress_policing(env):
     assert_capped(capped)
     assert_capped(recreated)
     assert free > FAST, free
+
+
+# Sends N broadcast frames of SIZE bytes from one namespace's interface at
+# RATE frames/s and counts those another namespace's interface receives;
+# prints "received seconds-sending".
+FLOOD = r"""
+import ctypes, os, select, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+def bound(ns, ifname):
+    fd = os.open("/var/run/netns/" + ns, os.O_RDONLY)
+    assert libc.setns(fd, 0x40000000) == 0, ctypes.get_errno()
+    os.close(fd)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    s.bind((ifname, 0))
+    return s
+tx, rx = bound(*sys.argv[1:3]), bound(*sys.argv[3:5])
+n, size, rate = (int(x) for x in sys.argv[5:8])
+rx.setblocking(False)
+frame = bytes.fromhex("ffffffffffff02000000fa01") + b"\x88\xb5" + b"LYFLOOD"
+frame += b"z" * (size - len(frame))
+got = 0
+def drain():
+    global got
+    while True:
+        try:
+            data, addr = rx.recvfrom(65536)
+        except BlockingIOError:
+            return
+        got += addr[2] != socket.PACKET_OUTGOING and b"LYFLOOD" in data
+t0 = time.monotonic()
+for k in range(n):
+    tx.send(frame)
+    if k % 40 == 39:
+        drain()
+        time.sleep(max(0, t0 + (k + 1) / rate - time.monotonic()))
+t1 = time.monotonic()
+while time.monotonic() < t1 + 0.4:
+    select.select([rx], [], [], 0.05)
+    drain()
+print(got, t1 - t0)
+"""
+
+
+def flood(env, n, size, rate):
+    r = sh(PY, "-c", FLOOD, env.ns("a"), env.ns_if("a"), env.ns("b"),
+           env.ns_if("b"), str(n), str(size), str(rate), timeout=30)
+    got, secs = r.stdout.split()
+    return int(got), float(secs)
+
+
+def test_ingress_packet_rate(env):
+    """ingress_policing_kpkts_rate/burst on a's port, alone and together
+    with a byte rate (the smaller limit wins)."""
+    two_ports(env)
+    port = env.host_if("a")
+    # 1 kpps, bucket of 1,000 packets; 4,000 frames offered at 4 kpps pass
+    # as the bucket plus one second's refill: about 2,000.
+    env.vsctl("set", "interface", port, "ingress_policing_kpkts_rate=1",
+              "ingress_policing_kpkts_burst=1")
+    assert wait_for(lambda: "ingress policing on (0 kbps, 1 kpps)"
+             in open(env._log("switchd")).read(), 5)
+    got, secs = flood(env, 4000, 64, 4000)
+    want = 1000 + 1000 * secs
+    print("kpkts policing: %d of 4000 in %.2f s (bucket %.0f)"
+          % (got, secs, want))
+    assert 0.85 * want <= got <= 1.1 * want, (got, secs)
+    # Plus 800 kbit/s with an 80 kbit bucket: 1,000-byte frames (986 bytes
+    # counted) now pass at ~101/s after a 10-frame bucket.
+    env.vsctl("set", "interface", port, "ingress_policing_rate=800",
+              "ingress_policing_burst=80")
+    assert wait_for(lambda: "ingress policing on (800 kbps, 1 kpps)"
+             in open(env._log("switchd")).read(), 5)
+    got, secs = flood(env, 1000, 1000, 1000)
+    want = 10 + 101.4 * secs
+    print("kbps+kpkts policing: %d of 1000 in %.2f s (bucket %.0f)"
+          % (got, secs, want))
+    assert 0.8 * want <= got <= 1.2 * want + 2, (got, secs)
+    # Off again: everything passes.
+    env.vsctl("set", "interface", port, "ingress_policing_rate=0",
+              "ingress_policing_kpkts_rate=0")
+    assert wait_for(lambda: "ingress policing off"
+             in open(env._log("switchd")).read(), 5)
+    got, _ = flood(env, 500, 64, 4000)
+    assert got == 500, got
 
 
 def test_egress_policer(env):

@@ -12,13 +12,16 @@ frame is injected on a separate probe port; with one forwarding thread
 (switchd's default) the marker reaches the sink port only after the case's
 frame has been sent everywhere it goes."""
 import json
+import os
 import re
 import shutil
 import socket
+import struct
+import subprocess
 
 import pytest
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,
-                       ICMPv6EchoRequest, IPv6, Raw)
+                       ICMPv6EchoRequest, IPv6, Raw, rdpcap)
 
 from switchd_env import APPCTL, env, sh, skip_unless_ready, wait_for  # noqa: F401
 
@@ -410,3 +413,69 @@ def test_command_errors(dummy):
         m = re.search(r"a1: receive queue full, queued (\d+) of 300 frames",
                       r.stderr)
         assert m and int(m.group(1)) >= 256, r.stderr
+
+
+def test_pcap_options(dummy, tmp_path):
+    """OVS's options:tx_pcap, rxq_pcap and pcap on dummy ports."""
+    d = dummy
+    rx_file, tx_file, both = (str(tmp_path / n)
+                              for n in ("a1-rx.pcap", "a2-tx.pcap", "a3.pcap"))
+    d.env.vsctl("set", "interface", "a1", "options:rxq_pcap=" + rx_file,
+                "--", "set", "interface", "a2", "options:tx_pcap=" + tx_file,
+                "--", "set", "interface", "a3", "options:pcap=" + both)
+    # Classic libpcap headers at once: magic (host order, microseconds),
+    # 2.4, Ethernet.
+    for f in (rx_file, tx_file, both):
+        with open(f, "rb") as fh:
+            magic, major, minor, _, _, _, link = struct.unpack("=IHHiIII",
+                                                               fh.read())
+        assert (magic, major, minor, link) == (0xa1b2c3d4, 2, 4, 1)
+
+    def frames(path, n):
+        return wait_for(lambda: len(rdpcap(path)) >= n and rdpcap(path),
+                        5, 0.01)
+
+    # a1 -> VLAN 10: recorded on receive; a2's copies go into its file
+    # and are no longer queued for pop (OVS has no pop: the file is where
+    # an OVS test reads them).  Not d.send(): its pops would race with the
+    # control thread draining a2's queue into the file.
+    f1 = frame(mac(0x30), payload=b"pcap one")
+    f2 = frame(mac(0x30), payload=b"pcap two" + bytes(1400))
+    d.receive("a1", f1, f2)
+    assert [bytes(p) for p in rdpcap(rx_file)] == [f1, f2]
+    got = frames(tx_file, 2)
+    assert [bytes(p) for p in got] == [f1, f2]
+    assert got[0].time <= got[1].time
+    assert d.pop("a2") == []
+    seen = []                   # a1's frames, trunked to nu, out of the way.
+    assert wait_for(lambda: seen.extend(d.pop("nu")) or len(seen) == 2, 5,
+                    0.01)
+    # pcap=: both directions in one file (nu is untagged VLAN 20, as a3).
+    f3, f4 = frame(mac(0x31)), frame(mac(0x32), payload=b"back")
+    d.receive("a3", f3)
+    assert wait_for(lambda: d.pop("nu"), 5, 0.01) == [f3]
+    d.receive("nu", f4)
+    assert [bytes(p) for p in frames(both, 2)] == [f3, f4]
+    if shutil.which("tcpdump"):
+        r = subprocess.run(["tcpdump", "-r", both, "-nn", "-e"],
+                           capture_output=True, text=True, check=True)
+        assert len(r.stdout.splitlines()) == 2 and mac(0x32) in r.stdout
+
+    # Without the option, a2's frames are queued for pop again; the file
+    # stays as it was.  A new setting appends to the existing file.
+    d.env.vsctl("remove", "interface", "a2", "options", "tx_pcap")
+    assert d.send("a1", f1)["a2"] == [f1]
+    assert len(rdpcap(tx_file)) == 2
+    size = os.path.getsize(tx_file)
+    d.env.vsctl("set", "interface", "a2", "options:tx_pcap=" + tx_file)
+    d.receive("a1", f2)
+    assert [bytes(p) for p in frames(tx_file, 3)] == [f1, f2, f2]
+    assert os.path.getsize(tx_file) == size + 16 + len(f2)
+
+    # A file that cannot be opened is logged with the reason.
+    bad = str(tmp_path / "missing-dir" / "x.pcap")
+    d.env.vsctl("set", "interface", "a3", "options:pcap=" + bad)
+    log = os.path.join(d.env.dir, "switchd.log")
+    assert wait_for(lambda: ('a3: cannot open pcap file "%s" for appending '
+                             '(No such file or directory)' % bad)
+                    in open(log).read(), 5, 0.05)

@@ -10,8 +10,8 @@ of both, and what comes out of every other port (tags and PCPs included)
 must be identical.  The frames are sent in phases, the same configuration
 change being made in both switches between phases: forward-bpdu,
 mac-table-size (shrinking it and eviction when full), flood_vlans (which
-flushes OVS's MAC table) and a port's trunks (which forgets what was
-learned on that port).
+flushes OVS's MAC table), a port's trunks (which forgets what was
+learned on that port) and ports' other_config:priority-tags.
 
 One helper process (TRAFFIC) does all the I/O: it opens a raw socket in
 every namespace (setns), then for each phase sends each case's frames into
@@ -189,6 +189,20 @@ PHASE5 = [
     ("w", "8100:5,8100:9", BCAST, {"ovs_drops_inner": "8100:9"}),
     ("t", "88a8:20,8100:7:2", BCAST),
 ]
+# Port other_config:priority-tags: a if-nonzero, c the legacy "true", n,
+# q and v always.  A frame leaving with no VLAN carries a priority tag
+# with the received PCP (OVS never writes one by default); always adds
+# one of TCI 0 only for VLAN 0 on a trunk, from a frame that had a tag.
+# Not compared (known difference): OVS also rewrites the PCP of a customer
+# tag left in the frame (native-untagged or dot1q-tunnel egress) to the
+# received outer one; Lanyard leaves the customer tag alone.
+PHASE6 = [
+    ("b", "8100:0:5", BCAST), ("b", "", BCAST), ("b", "8100:0", BCAST),
+    ("t", "8100:20:3", BCAST), ("t", "8100:10:6", BCAST), ("u", "", BCAST),
+    ("u", "8100:0:2", BCAST), ("u", "8100:0", BCAST),
+    ("q", "8100:5:3", BCAST), ("u", "88a8:30:2", BCAST),
+    ("w", "", BCAST), ("a", "88a8:0:1", BCAST),
+]
 SETTLE = 1.1
 # (configuration changes made in both switches first, SETTLE before them?,
 # cases)
@@ -199,6 +213,11 @@ PHASES = [
     ([("Bridge", "BR", "flood_vlans=30")], True, PHASE3),
     ([("Port", "t", "trunks=10,20,40")], True, PHASE4),
     ([("Open_vSwitch", ".", "other_config:vlan-limit=2")], False, PHASE5),
+    ([("Port", "a", "other_config:priority-tags=if-nonzero"),
+      ("Port", "c", "other_config:priority-tags=true"),
+      ("Port", "n", "other_config:priority-tags=always"),
+      ("Port", "q", "other_config:priority-tags=always"),
+      ("Port", "v", "other_config:priority-tags=always")], False, PHASE6),
 ]
 
 TRAFFIC = r"""
@@ -456,6 +475,13 @@ def test_same_frames_as_ovs(env):
             ("a", "", STP, {"type": "llc"})))]
         assert stp["b"] == ["untagged"], stp
 
+        # Priority tags were written (if-nonzero on a, always on v).
+        base = len(all_cases) - len(PHASE6)
+        ptag = res["lanyard"][str(base)]
+        assert ptag["a"] == ["8100:0:5"] and ptag["n"] == ["8100:0:5"], ptag
+        ptag = res["lanyard"][str(base + PHASE6.index(("u", "8100:0", BCAST)))]
+        assert ptag == {"v": ["8100:0"]}, ptag
+
         # Lanyard alone: ofproto/trace and coverage/show name the drop.
         env.vsctl("set", "Bridge", lbr, "other_config:forward-bpdu=false")
         out = env.appctl("ofproto/trace", lbr, "in_port=%s,dl_src=%s,"
@@ -467,6 +493,11 @@ def test_same_frames_as_ovs(env):
         cov = env.appctl("coverage/show")
         m = re.search(r"drop_reserved_destination .* total: (\d+)", cov)
         assert m and int(m.group(1)) == 11, cov
+        # A priority-tags value OVS does not know is logged, read as never.
+        env.vsctl("set", "Port", env.host_if("c"),
+                  "other_config:priority-tags=sometimes")
+        assert wait_for(lambda: 'ignoring invalid other_config:priority-tags '
+                        '"sometimes"' in open(env._log("switchd")).read(), 5)
     finally:
         if traffic:
             traffic.kill()

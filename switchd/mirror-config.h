@@ -1,4 +1,4 @@
-/* mirror: the Mirror table (Bridge.mirrors) turned into datapath port
+/* mirror-config: the Mirror table (Bridge.mirrors) turned into datapath port
  * mirrors (datapath/mirror.h), with ovs-vswitchd's handling of bad rows,
  * and Mirror.statistics written back.
  *
@@ -15,8 +15,8 @@
  * rest are refused.
  *
  * Single-threaded (switchd's main loop). */
-#ifndef LANYARD_SWITCHD_MIRROR_H
-#define LANYARD_SWITCHD_MIRROR_H 1
+#ifndef LANYARD_SWITCHD_MIRROR_CONFIG_H
+#define LANYARD_SWITCHD_MIRROR_CONFIG_H 1
 
 #include <jansson.h>
 #include <stdbool.h>

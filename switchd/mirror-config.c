@@ -1,4 +1,4 @@
-#include "mirror.h"
+#include "mirror-config.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,7 +9,7 @@
 #include "ds.h"
 #include "hash.h"
 #include "hmap.h"
-#include "../datapath/mirror.h"
+#include "mirror.h"
 #include "ovsdb-data.h"
 #include "ovsdb.h"
 #include "util.h"
