@@ -1,12 +1,12 @@
-"""Forwarding threads sleep in epoll_wait() on the fds of the ports they
-poll, registered one at a time as ports come and go (dp-thread.c).
+"""Forwarding threads sleep in poll() on the fds of the ports they poll,
+taken from the current snapshot each time they go to sleep (dp-thread.c).
 
 With --threads=2, dummy ports are added, removed and added again (the new
 ones land on either thread), and after each change every port must wake
 its thread: a frame injected once the threads have gone to sleep must be
-flooded within a fraction of a second.  A port missing from its thread's
-epoll set would be served only by the 1 s timeout, so frames sent one
-after the other would each wait most of a second."""
+flooded within a fraction of a second.  A port missing from what its
+thread sleeps on would be served only by the 1 s timeout, so frames sent
+one after the other would each wait most of a second."""
 import os
 import re
 import time
