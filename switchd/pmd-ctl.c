@@ -74,22 +74,15 @@ parse_args(struct dp *dp, int argc, const char *argv[], bool with_secs,
     return NULL;
 }
 
-/* The threads' counters minus the baseline of the last clear; returns the
- * number of threads. */
-static unsigned int
-get_stats(struct pmd_ctl *ctl, struct dp_thread_stats *s)
+/* Turns S into the counts since the last pmd-stats-clear (baseline B). */
+static void
+subtract_baseline(struct dp_thread_stats *s, const struct dp_thread_stats *b)
 {
-    unsigned int n = MIN(dp_get_thread_stats(ctl->dp, s, MAX_THREADS),
-                         MAX_THREADS);
-    for (unsigned int t = 0; t < n; t++) {
-        const struct dp_thread_stats *b = &ctl->base[t];
-        s[t].n_packets -= b->n_packets;
-        s[t].n_tx_batches -= b->n_tx_batches;
-        s[t].n_tx_packets -= b->n_tx_packets;
-        s[t].busy_ns -= b->busy_ns;
-        s[t].idle_ns -= b->idle_ns;
-    }
-    return n;
+    s->n_packets -= b->n_packets;
+    s->n_tx_batches -= b->n_tx_batches;
+    s->n_tx_packets -= b->n_tx_packets;
+    s->busy_ns -= b->busy_ns;
+    s->idle_ns -= b->idle_ns;
 }
 
 static double
@@ -141,34 +134,13 @@ reply_error(struct unixctl_conn *conn, char *error)
     free(error);
 }
 
+/* pmd-stats-show and pmd-stats-clear: the same arguments and threads; the
+ * one prints the counters since the last clear, the other moves the
+ * baseline (OVS clears by keeping a baseline too). */
 static void
-cmd_stats_show(struct unixctl_conn *conn, int argc, const char *argv[],
-               void *ctl_)
+stats_command(struct pmd_ctl *ctl, struct unixctl_conn *conn, int argc,
+              const char *argv[], bool clear)
 {
-    struct pmd_ctl *ctl = ctl_;
-    struct pmd_args a;
-    char *error = parse_args(ctl->dp, argc, argv, false, &a);
-    if (error) {
-        reply_error(conn, error);
-        return;
-    }
-    struct dp_thread_stats s[MAX_THREADS];
-    unsigned int n = get_stats(ctl, s);
-    struct ds out = DS_EMPTY_INITIALIZER;
-    for (unsigned int t = 0; t < n; t++) {
-        if (!a.has_core || a.core == t) {
-            format_thread(&out, t, &s[t]);
-        }
-    }
-    unixctl_command_reply(conn, ds_cstr(&out));
-    ds_destroy(&out);
-}
-
-static void
-cmd_stats_clear(struct unixctl_conn *conn, int argc, const char *argv[],
-                void *ctl_)
-{
-    struct pmd_ctl *ctl = ctl_;
     struct pmd_args a;
     char *error = parse_args(ctl->dp, argc, argv, false, &a);
     if (error) {
@@ -178,12 +150,34 @@ cmd_stats_clear(struct unixctl_conn *conn, int argc, const char *argv[],
     struct dp_thread_stats s[MAX_THREADS];
     unsigned int n = MIN(dp_get_thread_stats(ctl->dp, s, MAX_THREADS),
                          MAX_THREADS);
+    struct ds out = DS_EMPTY_INITIALIZER;
     for (unsigned int t = 0; t < n; t++) {
-        if (!a.has_core || a.core == t) {
+        if (a.has_core && a.core != t) {
+            continue;
+        }
+        if (clear) {
             ctl->base[t] = s[t];
+        } else {
+            subtract_baseline(&s[t], &ctl->base[t]);
+            format_thread(&out, t, &s[t]);
         }
     }
-    unixctl_command_reply(conn, NULL);
+    unixctl_command_reply(conn, clear ? NULL : ds_cstr(&out));
+    ds_destroy(&out);
+}
+
+static void
+cmd_stats_show(struct unixctl_conn *conn, int argc, const char *argv[],
+               void *ctl)
+{
+    stats_command(ctl, conn, argc, argv, false);
+}
+
+static void
+cmd_stats_clear(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *ctl)
+{
+    stats_command(ctl, conn, argc, argv, true);
 }
 
 static int
